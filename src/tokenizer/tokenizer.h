@@ -1,0 +1,62 @@
+// Text <-> token ids. One interface for every tokenizer kind; make_tokenizer picks by vocab.model.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "tokenizer/vocab.h"
+
+namespace greenllm::tokenizer {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // Token ids of `text`. add_bos prepends BOS (and add_eos appends EOS) only if the vocab says to
+  // (vocab.add_bos / add_eos). With parse_special, the text of CONTROL / USER_DEFINED tokens (e.g.
+  // "<s>") in `text` becomes those tokens; without, it is tokenized as plain text.
+  virtual std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const = 0;
+
+  // The bytes token `id` stands for in text: "▁" becomes a space, byte tokens "<0xXX>" their byte
+  // (possibly part of a UTF-8 sequence), control tokens "" unless `render_special`.
+  virtual std::string token_to_piece(int32_t id, bool render_special = false) const = 0;
+
+  const Vocab& vocab() const { return vocab_; }
+  int32_t bos_id() const { return vocab_.bos_id; }
+  int32_t eos_id() const { return vocab_.eos_id; }
+  bool is_eog(int32_t id) const;  // end of generation (EOS, EOT-like control tokens)
+
+  // Whole-sequence decode (strips the leading space the SentencePiece dummy prefix added).
+  std::string decode(const std::vector<int32_t>& ids) const;
+
+ protected:
+  explicit Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {}
+  Vocab vocab_;
+};
+
+Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocab vocab);
+
+// Turns a stream of generated ids into text that is safe to print as it comes: bytes of an
+// unfinished UTF-8 sequence are held back until complete. With strip_leading_space (generation that
+// starts right after BOS), the space SentencePiece prefixed to the first word is dropped, as
+// SentencePiece's decoder (and llama2.c) do.
+class StreamDecoder {
+ public:
+  StreamDecoder(const Tokenizer& tok, bool strip_leading_space)
+      : tok_(tok), at_start_(strip_leading_space) {}
+  // Text that became complete with this token (maybe empty).
+  std::string push(int32_t id);
+  // Whatever is held back (an incomplete UTF-8 tail), at the end of generation.
+  std::string flush();
+
+ private:
+  const Tokenizer& tok_;
+  std::string pending_;
+  bool at_start_;
+};
+
+}  // namespace greenllm::tokenizer
