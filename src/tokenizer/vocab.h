@@ -41,7 +41,8 @@ Result<Vocab> vocab_from_gguf(const formats::GgufFile& file);
 void vocab_to_gguf(const Vocab& vocab, formats::GgufContent& content);
 
 // llama2.c tokenizer.bin: i32 max_token_length, then per token: f32 score, i32 length, bytes.
-// Ids 0/1/2 are <unk>/<s>/</s>; "<0xXX>" tokens are byte tokens.
+// Ids 0/1/2 are <unk>/<s>/</s>; "<0xXX>" tokens are byte tokens. vocab_size < 0 reads tokens until
+// the end of the file; otherwise exactly vocab_size tokens must be there.
 Result<Vocab> vocab_from_llama2c(const std::string& path, int32_t vocab_size);
 
 }  // namespace greenllm::tokenizer
