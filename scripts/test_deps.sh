@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Installs the npm reference tools the tests compare against into tests/node/node_modules (ignored by
-# git; versions pinned in tests/node/package.json and its lock file). Idempotent and offline-tolerant:
-# if the install fails, the tests that need these tools say so and skip.
+# git; exact versions pinned in tests/node/package.json and its lock file, every package checked
+# against the lock file's sha512). Idempotent and offline-tolerant: if the install fails, the tests
+# that need these tools say so and skip.
+# --ignore-scripts: node-llama-cpp's postinstall would probe, and on failure download and build
+# llama.cpp; the tests use only the prebuilt binary of @node-llama-cpp/linux-x64 (getLlama with
+# build: "never"), so no install script needs to run.
 set -uo pipefail
 cd "$(dirname "$0")/../tests/node"
 if [ -d node_modules/node-llama-cpp ] && [ -d node_modules/@node-llama-cpp/linux-x64 ]; then exit 0; fi
-npm ci --omit=optional --no-audit --no-fund --loglevel=error || \
+if ! command -v npm >/dev/null 2>&1; then
+  echo "test_deps: npm not found; tests that compare with llama.cpp will skip" >&2
+  exit 0
+fi
+npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error || \
   echo "test_deps: npm install failed; tests that compare with llama.cpp will skip" >&2
 exit 0
