@@ -1,12 +1,15 @@
 // Fork-join pool: workers spin briefly on a generation counter (a decode step issues hundreds of small
-// jobs per token, too short for a condition-variable round trip) and then sleep.
+// jobs per token, too short for a condition-variable round trip) and then sleep. Every wait yields
+// the CPU after a short spin, so that on a machine with more runnable threads than cores a waiting
+// thread does not burn the time slice of the one it waits for.
 #include "core/thread_pool.h"
 
 #include <algorithm>
 
 namespace greenllm {
 namespace {
-constexpr int kSpinIterations = 20000;
+constexpr int kSpinIterations = 2000;    // pause-spins before yielding
+constexpr int kYieldIterations = 2000;   // yields before a worker sleeps on the condition variable
 
 inline void cpu_relax() { __builtin_ia32_pause(); }
 }  // namespace
@@ -38,17 +41,19 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   wake_.notify_all();
   fn(0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kSpinIterations) cpu_relax();
+    else std::this_thread::yield();
+  }
   job_ = nullptr;
 }
 
 void ThreadPool::worker_loop(int ith) {
   uint64_t seen = 0;
   for (;;) {
-    int spins = 0;
-    while (generation_.load(std::memory_order_acquire) == seen && spins < kSpinIterations) {
-      cpu_relax();
-      ++spins;
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == seen && spins < kSpinIterations + kYieldIterations; ++spins) {
+      if (spins < kSpinIterations) cpu_relax();
+      else std::this_thread::yield();
     }
     if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
