@@ -29,6 +29,7 @@ struct Case {
   bool tied = false;
   GgmlType type = GgmlType::F32;
 };
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 // Values as the file holds them (after rounding to the weight type), and the writer's bytes.
 struct Tensor {
