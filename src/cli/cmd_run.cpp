@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -28,6 +30,7 @@ struct RunOptions {
   int64_t batch_size = 512;
   bool no_display_prompt = false;
   bool verbose = false;
+  bool json = false;
   engine::GenerateParams gen;
   std::optional<uint64_t> seed;
 };
@@ -80,16 +83,40 @@ int run(RunOptions& o) {
   o.gen.n_predict = o.n_predict;
   o.gen.sampling.seed = o.seed ? *o.seed : std::random_device{}();
 
-  if (!o.no_display_prompt) {
+  if (!o.no_display_prompt && !o.json) {
     std::fwrite(o.prompt.data(), 1, o.prompt.size(), stdout);
     std::fflush(stdout);
   }
-  auto stats = engine::generate(forward, seq, tok, prompt, o.gen, [](std::string_view text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
+  std::string text;  // kept for --json
+  auto stats = engine::generate(forward, seq, tok, prompt, o.gen, [&](std::string_view piece) {
+    if (o.json) {
+      text += piece;
+      return;
+    }
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
   });
   if (!stats) return fail(stats.message());
   const auto& s = *stats;
+  if (o.json) {
+    const nlohmann::json out = {
+        {"model", o.model_path},
+        {"prompt", o.prompt},
+        {"text", text},
+        {"prompt_tokens", s.n_prompt_tokens},
+        {"generated_tokens", s.n_generated_tokens},
+        {"generated_ids", s.generated},
+        {"prompt_seconds", s.prompt_seconds},
+        {"generation_seconds", s.generation_seconds},
+        {"stop_reason", engine::stop_reason_name(s.stop_reason)},
+        {"peak_memory_mib", peak_rss_mib()},
+        {"threads", n_threads},
+        {"kernels", kernels::active().name},
+    };
+    // Invalid UTF-8 (a byte token cut by n_predict) is replaced rather than failing the dump.
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
   std::fprintf(stderr,
                "\ngreenllm run: prompt %lld tokens, %.2f tok/s | generated %lld tokens, %.2f tok/s | stop: %s | "
                "peak memory %.1f MiB\n",
@@ -128,6 +155,7 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("-b,--batch-size", o->batch_size, "Prompt tokens computed per batch")->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("-v,--verbose", o->verbose, "Print model and machine details to stderr");
+  cmd->add_flag("--json", o->json, "Print one JSON object (text, token counts, timings) instead of streaming");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 
