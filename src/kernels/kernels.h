@@ -56,6 +56,21 @@ const KernelTable& avx512_kernels();
 const KernelTable& active();
 const char* isa_name(Isa isa);
 
+// What select() decided for a GREENLLM_ISA value.
+struct Selection {
+  const KernelTable* table = nullptr;  // never nullptr
+  bool requested_known = false;        // the request named an ISA greenllm has
+  bool fell_back = false;              // a request was made but could not be honoured
+};
+
+// Whether this CPU can run an ISA's table; the table if so, else nullptr.
+bool isa_supported(Isa isa);
+const KernelTable* table_for(Isa isa);
+
+// The table active() picks for a GREENLLM_ISA value (nullptr or "" = the best supported), without
+// reading the environment, logging or caching: active() is select(getenv("GREENLLM_ISA")), once.
+Selection select(const char* isa_request);
+
 // The matmul slot for a weight type, or nullptr if the type has no kernel (quantized types, for now).
 MatmulFn matmul_for(const KernelTable& table, GgmlType type);
 
