@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -97,8 +98,13 @@ struct GgufTensorInfo {
   uint64_t size_bytes = 0;
   const uint8_t* data = nullptr;  // into the mapping
 
-  int64_t n_elements() const;
+  int64_t n_elements() const;  // product of the shape; -1 if a dim is < 1 or the product overflows
 };
+
+// Bytes of a tensor of `type` and `shape` (ggml order): rows of shape[0] elements, which must be a
+// multiple of the type's block size. Errors (no path) say what is wrong: 1 to 4 dims, each >= 1, no
+// overflow of the element count (int64) or the byte size (uint64).
+Result<uint64_t> gguf_tensor_size_bytes(GgmlType type, const std::vector<int64_t>& shape);
 
 struct GgufKeyValue {
   std::string key;
@@ -151,12 +157,17 @@ class GgufFile {
 
  private:
   GgufFile() = default;
+  Status parse();
+
   std::unique_ptr<MmapFile> file_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;
   std::vector<GgufKeyValue> metadata_;
   std::vector<GgufTensorInfo> tensors_;
+  // Views into the mapping (stable for the life of the file), for lookups and duplicate checks.
+  std::unordered_map<std::string_view, size_t> key_index_;
+  std::unordered_map<std::string_view, size_t> tensor_index_;
 };
 
 // Serializes `content` to `path` (through a temporary file renamed into place). Tensor offsets are
