@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cassert>
+#include <cstdint>
 
 namespace greenllm {
 namespace {
@@ -68,7 +69,9 @@ std::optional<GgmlType> ggml_type_from_name(std::string_view name) {
 std::optional<uint64_t> ggml_row_bytes(GgmlType type, uint64_t n_elems) {
   const auto& t = ggml_type_traits(type);
   if (n_elems % t.block_elems != 0) return std::nullopt;
-  return n_elems / t.block_elems * t.block_bytes;
+  const uint64_t n_blocks = n_elems / t.block_elems;
+  if (n_blocks > UINT64_MAX / t.block_bytes) return std::nullopt;  // would wrap around
+  return n_blocks * t.block_bytes;
 }
 
 }  // namespace greenllm

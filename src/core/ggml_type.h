@@ -33,7 +33,8 @@ const GgmlTypeTraits& ggml_type_traits(GgmlType type);
 std::string_view ggml_type_name(GgmlType type);
 std::optional<GgmlType> ggml_type_from_name(std::string_view name);
 
-// Bytes of one row of `n_elems` elements; nullopt if n_elems is not a multiple of the block size.
+// Bytes of one row of `n_elems` elements; nullopt if n_elems is not a multiple of the block size or
+// the byte count does not fit in 64 bits.
 std::optional<uint64_t> ggml_row_bytes(GgmlType type, uint64_t n_elems);
 
 }  // namespace greenllm
