@@ -22,7 +22,8 @@ class Tokenizer {
   virtual std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const = 0;
 
   // The bytes token `id` stands for in text: "▁" becomes a space, byte tokens "<0xXX>" their byte
-  // (possibly part of a UTF-8 sequence), control tokens "" unless `render_special`.
+  // (possibly part of a UTF-8 sequence), control and unknown tokens "" unless `render_special` (then
+  // their text), user-defined tokens their text; "" for ids out of range.
   virtual std::string token_to_piece(int32_t id, bool render_special = false) const = 0;
 
   const Vocab& vocab() const { return vocab_; }
@@ -30,14 +31,21 @@ class Tokenizer {
   int32_t eos_id() const { return vocab_.eos_id; }
   bool is_eog(int32_t id) const;  // end of generation (EOS, EOT-like control tokens)
 
-  // Whole-sequence decode (strips the leading space the SentencePiece dummy prefix added).
+  // Whole-sequence decode: the pieces joined, less one leading space on the first piece that has
+  // text (the SentencePiece dummy prefix; BOS and other control tokens before it decode to nothing).
   std::string decode(const std::vector<int32_t>& ids) const;
 
  protected:
-  explicit Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {}
+  // Applies llama.cpp's load-time fixups by token text: end-of-turn and fill-in-the-middle markers
+  // (<|end|>, <|endoftext|>, </s>, <|fim_prefix|>, ...) become CONTROL tokens and, with EOS, the
+  // end-of-generation set.
+  explicit Tokenizer(Vocab vocab);
   Vocab vocab_;
+  std::vector<int32_t> eog_ids_;  // sorted
 };
 
+// Checks the vocab (lengths, special ids) and builds the tokenizer for vocab.model; models other than
+// "llama" (SentencePiece) give "tokenizer model 'X' is not supported yet".
 Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocab vocab);
 
 // Turns a stream of generated ids into text that is safe to print as it comes: bytes of an
@@ -46,8 +54,7 @@ Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocab vocab);
 // SentencePiece's decoder (and llama2.c) do.
 class StreamDecoder {
  public:
-  StreamDecoder(const Tokenizer& tok, bool strip_leading_space)
-      : tok_(tok), at_start_(strip_leading_space) {}
+  StreamDecoder(const Tokenizer& tok, bool strip_leading_space) : tok_(tok), at_start_(strip_leading_space) {}
   // Text that became complete with this token (maybe empty).
   std::string push(int32_t id);
   // Whatever is held back (an incomplete UTF-8 tail), at the end of generation.

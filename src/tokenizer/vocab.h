@@ -11,25 +11,30 @@
 namespace greenllm::formats {
 class GgufFile;
 struct GgufContent;
-}
+}  // namespace greenllm::formats
 
 namespace greenllm::tokenizer {
 
+// clang-format off
 enum class TokenType : int32_t {
   UNDEFINED = 0, NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6,
 };
+// clang-format on
 
 struct Vocab {
   std::string model = "llama";  // tokenizer.ggml.model: "llama" = SentencePiece BPE (scores, byte fallback)
   std::string pre;              // tokenizer.ggml.pre (byte-level BPE pre-tokenizer; later)
   std::vector<std::string> tokens;
-  std::vector<float> scores;    // same length as tokens (0 where the file has none)
-  std::vector<TokenType> types; // same length as tokens
+  std::vector<float> scores;        // same length as tokens (0 where the file has none)
+  std::vector<TokenType> types;     // same length as tokens
   std::vector<std::string> merges;  // BPE merges "a b" (byte-level BPE; later)
   int32_t bos_id = -1, eos_id = -1, unk_id = -1, pad_id = -1;
   bool add_bos = true;
   bool add_eos = false;
   bool add_space_prefix = true;
+  // general.name: llama.cpp derives per-token whitespace stripping around special tokens from it
+  // (Phi-3: text right after most special tokens loses its leading whitespace).
+  std::string model_name;
 
   int32_t n_tokens() const { return int32_t(tokens.size()); }
 };
