@@ -8,7 +8,8 @@
 # build: "never"), so no install script needs to run.
 set -uo pipefail
 cd "$(dirname "$0")/../tests/node"
-if [ -d node_modules/node-llama-cpp ] && [ -d node_modules/@node-llama-cpp/linux-x64 ]; then exit 0; fi
+if [ -d node_modules/node-llama-cpp ] && [ -d node_modules/@node-llama-cpp/linux-x64 ] && \
+  [ -d node_modules/@huggingface/tokenizers ]; then exit 0; fi
 if ! command -v npm >/dev/null 2>&1; then
   echo "test_deps: npm not found; tests that compare with llama.cpp will skip" >&2
   exit 0
