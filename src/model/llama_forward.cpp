@@ -109,7 +109,7 @@ void LlamaForward::attention(SequenceState& seq, int64_t layer, int64_t n_tok) {
   const float* vc = seq.v(layer);
   const float scale = 1.0f / std::sqrt(float(hd));
   const int64_t n_ctx = seq.n_ctx();
-  pool_.run([&](int ith, int nth) {
+  auto job = [&](int ith, int nth) {
     int64_t b, e;
     ThreadPool::split(n_tok * h.n_head, ith, nth, 1, &b, &e);
     float* scores = scores_.data() + int64_t(ith) * n_ctx;
@@ -132,7 +132,11 @@ void LlamaForward::attention(SequenceState& seq, int64_t layer, int64_t n_tok) {
       std::memset(out, 0, size_t(hd) * sizeof(float));
       for (int64_t j = 0; j < n_keys; ++j) kernels_.axpy_f32(scores[j] * inv, vc + j * kv_dim + g * hd, out, hd);
     }
-  });
+  };
+  // Below a few microseconds of work, waking the other threads costs more than it saves.
+  const int64_t work = n_tok * h.n_head * (pos0 + n_tok) * hd;
+  if (work < (int64_t(1) << 16)) job(0, 1);
+  else pool_.run(job);
 }
 
 void LlamaForward::forward_chunk(SequenceState& seq, std::span<const int32_t> tokens, float* logits,
