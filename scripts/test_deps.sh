@@ -8,8 +8,9 @@
 # build: "never"), so no install script needs to run.
 set -uo pipefail
 cd "$(dirname "$0")/../tests/node"
-if [ -d node_modules/node-llama-cpp ] && [ -d node_modules/@node-llama-cpp/linux-x64 ] && \
-  [ -d node_modules/@huggingface/tokenizers ]; then exit 0; fi
+# npm writes node_modules/.package-lock.json last: newer than the lock file means the install is
+# complete and matches it (a lock file pinned anew, or pulled, is newer and reinstalls).
+if [ node_modules/.package-lock.json -nt package-lock.json ]; then exit 0; fi
 if ! command -v npm >/dev/null 2>&1; then
   echo "test_deps: npm not found; tests that compare with llama.cpp will skip" >&2
   exit 0
