@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev     # micro-benchmarks
   qemu-user            # the portability test runs greenllm on an emulated CPU without AVX
+  unicode-data         # UnicodeData.txt: scripts/gen_unicode_data.py regenerates src/tokenizer/unicode_data.cpp
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,14 +4,11 @@
 #include "tokenizer/spm_tokenizer.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace greenllm::tokenizer {
 namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581 "▁", SentencePiece's space
-
-enum StripBits : uint8_t { STRIP_LEFT = 1, STRIP_RIGHT = 2 };
 
 // Bytes in the UTF-8 sequence that starts with `lead`, from its high nibble as llama.cpp counts
 // (a stray continuation byte is a character of its own).
@@ -25,13 +22,6 @@ int hex_value(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
-}
-
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-
-std::string to_lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Key of two adjacent characters (each at most 4 bytes, its length given by its first byte).
@@ -95,29 +85,6 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : Tokenizer(std::move(vocab)) {
     }
     byte_to_id_[size_t(b)] = id >= 0 ? id : vocab_.unk_id;
   }
-
-  for (int32_t id = 0; id < n; ++id) {
-    const TokenType t = vocab_.types[size_t(id)];
-    if ((t == TokenType::CONTROL || t == TokenType::USER_DEFINED || t == TokenType::UNKNOWN) &&
-        !vocab_.tokens[size_t(id)].empty()) {
-      special_ids_.push_back(id);
-    }
-  }
-  std::stable_sort(special_ids_.begin(), special_ids_.end(), [&](int32_t a, int32_t b) {
-    return vocab_.tokens[size_t(a)].size() > vocab_.tokens[size_t(b)].size();
-  });
-
-  // llama.cpp's per-model token attributes: for Phi-3, whitespace after special tokens (except
-  // <unk>, <s>, <|endoftext|>) is dropped, and after </s> too.
-  strip_.assign(size_t(n), 0);
-  const std::string name = to_lower(vocab_.model_name);
-  if (name.find("phi-3") != std::string::npos || name.find("phi3") != std::string::npos) {
-    for (int32_t id : special_ids_) strip_[size_t(id)] |= STRIP_RIGHT;
-    if (int32_t id = text_to_id("</s>"); id >= 0) strip_[size_t(id)] |= STRIP_RIGHT;
-    for (const char* keep : {"<unk>", "<s>", "<|endoftext|>"}) {
-      if (int32_t id = text_to_id(keep); id >= 0) strip_[size_t(id)] &= uint8_t(~STRIP_RIGHT);
-    }
-  }
 }
 
 void SpmTokenizer::insert_text(int32_t id) {
@@ -157,50 +124,6 @@ int32_t SpmTokenizer::text_to_id(std::string_view text) const {
     if (slot.id < 0) return -1;
     if (slot.tag == tag && vocab_.tokens[size_t(slot.id)] == text) return slot.id;
   }
-}
-
-std::vector<SpmTokenizer::Fragment> SpmTokenizer::partition_special(std::string_view text, bool parse_special) const {
-  std::vector<Fragment> frags;
-  if (!text.empty()) frags.push_back({-1, 0, text.size()});
-  std::vector<Fragment> next;
-  for (const int32_t id : special_ids_) {
-    const TokenType type = vocab_.types[size_t(id)];
-    // Without parse_special only USER_DEFINED tokens are split out (as Hugging Face does).
-    if (!parse_special && (type == TokenType::CONTROL || type == TokenType::UNKNOWN)) continue;
-    const std::string_view tok = vocab_.tokens[size_t(id)];
-    const uint8_t strip = strip_[size_t(id)];
-    next.clear();
-    for (const Fragment& f : frags) {
-      if (f.token >= 0) {
-        next.push_back(f);
-        continue;
-      }
-      size_t off = f.offset, len = f.length;
-      while (true) {
-        const size_t match = text.substr(0, off + len).find(tok, off);
-        if (match == std::string_view::npos) {
-          if (len > 0) next.push_back({-1, off, len});
-          break;
-        }
-        size_t left_len = match - off;
-        if (strip & STRIP_LEFT) {
-          while (left_len > 0 && is_space(text[off + left_len - 1])) --left_len;
-        }
-        if (left_len > 0) next.push_back({-1, off, left_len});
-        next.push_back({id, 0, 0});
-        const size_t end = off + len;
-        size_t right_off = match + tok.size();
-        if (right_off >= end) break;
-        if (strip & STRIP_RIGHT) {
-          while (right_off < end && is_space(text[right_off])) ++right_off;
-        }
-        off = right_off;
-        len = end - right_off;
-      }
-    }
-    frags.swap(next);
-  }
-  return frags;
 }
 
 bool SpmTokenizer::may_merge(std::string_view left_char, std::string_view right_char) const {

@@ -23,11 +23,6 @@ class SpmTokenizer final : public Tokenizer {
   int32_t text_to_id(std::string_view text) const;
 
  private:
-  // A piece of the input after special tokens were split out: either a token or raw text.
-  struct Fragment {
-    int32_t token;          // -1 for raw text
-    size_t offset, length;  // bytes of the input (raw text only)
-  };
   // A node of the doubly linked list of symbols: a span of the escaped text.
   struct Symbol {
     int32_t prev, next;
@@ -39,7 +34,6 @@ class SpmTokenizer final : public Tokenizer {
     float score;
     uint32_t size;  // bytes of the merged text; a stale entry no longer matches its symbols
   };
-  std::vector<Fragment> partition_special(std::string_view text, bool parse_special) const;
   // Appends the ids of one raw fragment (already prefixed and with spaces escaped).
   void encode_raw(std::string_view text, std::vector<int32_t>& out) const;
   // BPE over one piece of it; `symbols` and `heap` are scratch space.
@@ -60,8 +54,6 @@ class SpmTokenizer final : public Tokenizer {
   std::vector<uint64_t> pair_slots_;
   bool has_zero_pair_ = false;
   std::array<int32_t, 256> byte_to_id_{};  // byte fallback (or UNK, or -1)
-  std::vector<int32_t> special_ids_;       // CONTROL / USER_DEFINED / UNKNOWN tokens, longest text first
-  std::vector<uint8_t> strip_;             // per token: bit 0 strip whitespace left, bit 1 right of it
 };
 
 }  // namespace greenllm::tokenizer

@@ -3,8 +3,10 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <iterator>
 
+#include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/spm_tokenizer.h"
 
 namespace greenllm::tokenizer {
@@ -32,6 +34,15 @@ constexpr std::string_view kFimTexts[] = {
 // clang-format on
 // gpt-oss: always rendered.
 constexpr std::string_view kUserDefinedTexts[] = {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"};
+
+enum StripBits : uint8_t { STRIP_LEFT = 1, STRIP_RIGHT = 2 };
+
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+std::string to_lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 template <size_t N>
 bool contains(const std::string_view (&list)[N], std::string_view text) {
@@ -88,6 +99,73 @@ Tokenizer::Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
 
   std::sort(eog_ids_.begin(), eog_ids_.end());
   eog_ids_.erase(std::unique(eog_ids_.begin(), eog_ids_.end()), eog_ids_.end());
+
+  for (int32_t id = 0; id < n; ++id) {
+    const TokenType t = vocab_.types[size_t(id)];
+    if ((t == TokenType::CONTROL || t == TokenType::USER_DEFINED || t == TokenType::UNKNOWN) &&
+        !vocab_.tokens[size_t(id)].empty()) {
+      special_ids_.push_back(id);
+    }
+  }
+  std::stable_sort(special_ids_.begin(), special_ids_.end(), [&](int32_t a, int32_t b) {
+    return vocab_.tokens[size_t(a)].size() > vocab_.tokens[size_t(b)].size();
+  });
+
+  // llama.cpp's per-model token attributes: for Phi-3, whitespace after special tokens (except
+  // <unk>, <s>, <|endoftext|>) is dropped, and after </s> too.
+  strip_.assign(size_t(n), 0);
+  const std::string name = to_lower(vocab_.model_name);
+  if (name.find("phi-3") != std::string::npos || name.find("phi3") != std::string::npos) {
+    for (int32_t id : special_ids_) strip_[size_t(id)] |= STRIP_RIGHT;
+    if (int32_t id = find("</s>"); id >= 0) strip_[size_t(id)] |= STRIP_RIGHT;
+    for (const char* keep : {"<unk>", "<s>", "<|endoftext|>"}) {
+      if (int32_t id = find(keep); id >= 0) strip_[size_t(id)] &= uint8_t(~STRIP_RIGHT);
+    }
+  }
+}
+
+std::vector<Tokenizer::Fragment> Tokenizer::partition_special(std::string_view text, bool parse_special) const {
+  std::vector<Fragment> frags;
+  if (!text.empty()) frags.push_back({-1, 0, text.size()});
+  std::vector<Fragment> next;
+  for (const int32_t id : special_ids_) {
+    const TokenType type = vocab_.types[size_t(id)];
+    // Without parse_special only USER_DEFINED tokens are split out (as Hugging Face does).
+    if (!parse_special && (type == TokenType::CONTROL || type == TokenType::UNKNOWN)) continue;
+    const std::string_view tok = vocab_.tokens[size_t(id)];
+    const uint8_t strip = strip_[size_t(id)];
+    next.clear();
+    for (const Fragment& f : frags) {
+      if (f.token >= 0) {
+        next.push_back(f);
+        continue;
+      }
+      size_t off = f.offset, len = f.length;
+      while (true) {
+        const size_t match = text.substr(0, off + len).find(tok, off);
+        if (match == std::string_view::npos) {
+          if (len > 0) next.push_back({-1, off, len});
+          break;
+        }
+        size_t left_len = match - off;
+        if (strip & STRIP_LEFT) {
+          while (left_len > 0 && is_space(text[off + left_len - 1])) --left_len;
+        }
+        if (left_len > 0) next.push_back({-1, off, left_len});
+        next.push_back({id, 0, 0});
+        const size_t end = off + len;
+        size_t right_off = match + tok.size();
+        if (right_off >= end) break;
+        if (strip & STRIP_RIGHT) {
+          while (right_off < end && is_space(text[right_off])) ++right_off;
+        }
+        off = right_off;
+        len = end - right_off;
+      }
+    }
+    frags.swap(next);
+  }
+  return frags;
 }
 
 bool Tokenizer::is_eog(int32_t id) const { return std::binary_search(eog_ids_.begin(), eog_ids_.end(), id); }
@@ -108,7 +186,8 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
 }
 
 Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocab vocab) {
-  if (vocab.model != "llama") {
+  const bool bpe = vocab.model == "gpt2" || vocab.hf.has_value();
+  if (vocab.model != "llama" && !bpe) {
     return Status::error("tokenizer model '" + vocab.model + "' is not supported yet");
   }
   const size_t n = vocab.tokens.size();
@@ -126,6 +205,7 @@ Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocab vocab) {
                            std::to_string(n) + " tokens)");
     }
   }
+  if (bpe) return BpeTokenizer::create(std::move(vocab));
   return std::unique_ptr<Tokenizer>(std::make_unique<SpmTokenizer>(std::move(vocab)));
 }
 

@@ -38,14 +38,28 @@ class Tokenizer {
  protected:
   // Applies llama.cpp's load-time fixups by token text: end-of-turn and fill-in-the-middle markers
   // (<|end|>, <|endoftext|>, </s>, <|fim_prefix|>, ...) become CONTROL tokens and, with EOS, the
-  // end-of-generation set.
+  // end-of-generation set; and its per-model whitespace stripping around special tokens.
   explicit Tokenizer(Vocab vocab);
+
+  // A piece of the input after special tokens were split out: either a token or raw text.
+  struct Fragment {
+    int32_t token;          // -1 for raw text
+    size_t offset, length;  // bytes of the input (raw text only)
+  };
+  // llama.cpp's tokenizer_st_partition: CONTROL / USER_DEFINED / UNKNOWN token texts, longest first,
+  // are cut out of the raw fragments (CONTROL and UNKNOWN only with parse_special).
+  std::vector<Fragment> partition_special(std::string_view text, bool parse_special) const;
+
   Vocab vocab_;
-  std::vector<int32_t> eog_ids_;  // sorted
+  std::vector<int32_t> eog_ids_;      // sorted
+  std::vector<int32_t> special_ids_;  // CONTROL / USER_DEFINED / UNKNOWN tokens, longest text first
+  std::vector<uint8_t> strip_;        // per token: bit 0 strip whitespace left, bit 1 right of it
 };
 
-// Checks the vocab (lengths, special ids) and builds the tokenizer for vocab.model; models other than
-// "llama" (SentencePiece) give "tokenizer model 'X' is not supported yet".
+// Checks the vocab (lengths, special ids) and builds the tokenizer: a vocab from a tokenizer.json
+// (vocab.hf) follows Hugging Face's rules, a GGUF one llama.cpp's for vocab.model: "llama"
+// (SentencePiece) or "gpt2" (byte-level BPE, pre-tokenizer by vocab.pre). Other models give
+// "tokenizer model 'X' is not supported yet".
 Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocab vocab);
 
 // Turns a stream of generated ids into text that is safe to print as it comes: bytes of an

@@ -90,6 +90,15 @@ std::string escape_spaces(const std::string& s) {
   return out;
 }
 
+// llama.cpp turns add_bos on for these byte-level pre-tokenizers (a GGUF key can still override it).
+bool pre_adds_bos(const std::string& pre) {
+  for (const char* p : {"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+                        "jina-v5-nano", "tekken", "chameleon"}) {
+    if (pre == p) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<Vocab> vocab_from_gguf(const formats::GgufFile& file) {
@@ -157,14 +166,16 @@ Result<Vocab> vocab_from_gguf(const formats::GgufFile& file) {
   }
 
   // Defaults as llama.cpp's loader: SentencePiece vocabularies put <unk> <s> </s> at 0 1 2, add BOS
-  // and prefix a space; the others name their special tokens.
+  // and prefix a space; byte-level BPE ones default BOS and EOS to 11 and add BOS only for Llama 3
+  // style pre-tokenizers; the others name their special tokens.
   const int32_t n_tokens = int32_t(n);
   const bool spm = vocab.model == "llama";
+  const bool bpe = vocab.model == "gpt2";
   auto in_range = [&](int32_t id) { return id < n_tokens ? id : -1; };
-  const int32_t def_bos = spm ? in_range(1) : -1;
-  const int32_t def_eos = spm ? in_range(2) : -1;
+  const int32_t def_bos = spm ? in_range(1) : bpe ? in_range(11) : -1;
+  const int32_t def_eos = spm ? in_range(2) : bpe ? in_range(11) : -1;
   const int32_t def_unk = spm ? 0 : -1;
-  vocab.add_bos = spm;
+  vocab.add_bos = spm || (bpe && pre_adds_bos(vocab.pre));
   vocab.add_eos = false;
   vocab.add_space_prefix = spm;
 
@@ -194,21 +205,24 @@ Result<Vocab> vocab_from_gguf(const formats::GgufFile& file) {
 }
 
 void vocab_to_gguf(const Vocab& vocab, formats::GgufContent& content) {
+  // As convert_hf_to_gguf.py: SentencePiece-style vocabularies carry scores (llama.cpp ignores merges
+  // for them), byte-level BPE ones carry merges and no scores.
+  const bool spm = vocab.model == "llama";
   content.set(kKeyModel, GgufValue::string(vocab.model));
   if (!vocab.pre.empty()) content.set(kKeyPre, GgufValue::string(vocab.pre));
   content.set(kKeyTokens, GgufValue::string_array(vocab.tokens));
-  content.set(kKeyScores, GgufValue::f32_array(vocab.scores));
+  if (spm) content.set(kKeyScores, GgufValue::f32_array(vocab.scores));
   std::vector<int32_t> types(vocab.types.size());
   for (size_t i = 0; i < types.size(); ++i) types[i] = int32_t(vocab.types[i]);
   content.set(kKeyTypes, GgufValue::i32_array(types));
-  if (!vocab.merges.empty()) content.set(kKeyMerges, GgufValue::string_array(vocab.merges));
+  if (!spm && !vocab.merges.empty()) content.set(kKeyMerges, GgufValue::string_array(vocab.merges));
   if (vocab.bos_id >= 0) content.set(kKeyBos, GgufValue::u32(uint32_t(vocab.bos_id)));
   if (vocab.eos_id >= 0) content.set(kKeyEos, GgufValue::u32(uint32_t(vocab.eos_id)));
   if (vocab.unk_id >= 0) content.set(kKeyUnk, GgufValue::u32(uint32_t(vocab.unk_id)));
   if (vocab.pad_id >= 0) content.set(kKeyPad, GgufValue::u32(uint32_t(vocab.pad_id)));
   content.set(kKeyAddBos, GgufValue::boolean(vocab.add_bos));
   content.set(kKeyAddEos, GgufValue::boolean(vocab.add_eos));
-  content.set(kKeyAddSpacePrefix, GgufValue::boolean(vocab.add_space_prefix));
+  if (spm) content.set(kKeyAddSpacePrefix, GgufValue::boolean(vocab.add_space_prefix));
 }
 
 Result<Vocab> vocab_from_llama2c(const std::string& path, int32_t vocab_size) {

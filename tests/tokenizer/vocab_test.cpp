@@ -213,13 +213,69 @@ TEST(TokenizerVocab, FlagsFromGguf) {
 }
 
 TEST(TokenizerVocab, UnsupportedModelIsAClearError) {
+  Vocab v;
+  v.model = "t5";
+  v.tokens = {"<pad>", "</s>", "<unk>"};
+  v.scores = {0, 0, 0};
+  v.types = {TokenType::CONTROL, TokenType::CONTROL, TokenType::UNKNOWN};
+  auto tok = make_tokenizer(std::move(v));
+  ASSERT_FALSE(tok.is_ok());
+  EXPECT_EQ(tok.message(), "tokenizer model 't5' is not supported yet");
+}
+
+TEST(TokenizerVocab, UnknownPreTokenizerIsAClearError) {
   GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-gpt-2.gguf");
   Vocab v = load_gguf_vocab(path);
   EXPECT_EQ(v.model, "gpt2");
+  EXPECT_EQ(v.pre, "gpt-2");
   EXPECT_FALSE(v.merges.empty());
+  v.pre = "tekken";
   auto tok = make_tokenizer(std::move(v));
   ASSERT_FALSE(tok.is_ok());
-  EXPECT_EQ(tok.message(), "tokenizer model 'gpt2' is not supported yet");
+  EXPECT_EQ(tok.message(), "unknown pre-tokenizer type 'tekken' (tokenizer.ggml.pre)");
+}
+
+// llama.cpp's defaults for byte-level vocabularies: BOS/EOS 11 when the file names none, BOS added
+// only for Llama 3 style pre-tokenizers, no space prefix.
+TEST(TokenizerVocab, ByteLevelDefaults) {
+  GgufContent content;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 12; ++i) tokens.push_back(std::string(1, char('a' + i)));
+  content.set("tokenizer.ggml.model", GgufValue::string("gpt2"));
+  content.set("tokenizer.ggml.tokens", GgufValue::string_array(tokens));
+  content.set("tokenizer.ggml.merges", GgufValue::string_array({"a b"}));
+  for (const auto& [pre, add_bos] : {std::pair{"gpt-2", false}, std::pair{"llama-bpe", true}}) {
+    content.set("tokenizer.ggml.pre", GgufValue::string(pre));
+    const std::string path = test::temp_path(std::string("bpe-defaults-") + pre + ".gguf");
+    ASSERT_TRUE(formats::write_gguf(path, content).is_ok());
+    const Vocab v = load_gguf_vocab(path);
+    EXPECT_EQ(v.bos_id, 11) << pre;
+    EXPECT_EQ(v.eos_id, 11) << pre;
+    EXPECT_EQ(v.unk_id, -1) << pre;
+    EXPECT_EQ(v.add_bos, add_bos) << pre;
+    EXPECT_FALSE(v.add_space_prefix) << pre;
+  }
+}
+
+// Byte-level vocabularies go to GGUF as llama.cpp's converter writes them: merges and pre, no scores.
+TEST(TokenizerVocab, ByteLevelGgufRoundTrip) {
+  GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-qwen2.gguf");
+  const Vocab v = load_gguf_vocab(path);
+  GgufContent content;
+  vocab_to_gguf(v, content);
+  for (const auto& kv : content.metadata) EXPECT_NE(kv.key, "tokenizer.ggml.scores");
+  const std::string out = test::temp_path("qwen2-vocab-roundtrip.gguf");
+  ASSERT_TRUE(formats::write_gguf(out, content).is_ok());
+  const Vocab w = load_gguf_vocab(out);
+  EXPECT_EQ(w.model, "gpt2");
+  EXPECT_EQ(w.pre, "qwen2");
+  EXPECT_EQ(w.tokens, v.tokens);
+  EXPECT_EQ(w.types, v.types);
+  EXPECT_EQ(w.merges, v.merges);
+  EXPECT_EQ(w.bos_id, v.bos_id);
+  EXPECT_EQ(w.eos_id, v.eos_id);
+  EXPECT_EQ(w.pad_id, v.pad_id);
+  EXPECT_EQ(w.add_bos, v.add_bos);
 }
 
 TEST(TokenizerVocab, MakeTokenizerChecksTheVocab) {

@@ -1,0 +1,92 @@
+// Helpers of the tokenizer tests: the .inp/.out golden pairs (as llama.cpp's test-tokenizer-0 reads
+// them), loading a tokenizer from a GGUF fixture, and running the node reference tools.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "formats/gguf.h"
+#include "test_util.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/vocab.h"
+
+namespace greenllm::tokenizer::test_util {
+
+inline const std::string kNodeModules = GREENLLM_SOURCE_DIR "/tests/node/node_modules";
+
+inline Vocab vocab_from_gguf_fixture(const std::string& path) {
+  auto file = formats::GgufFile::open(path);
+  EXPECT_TRUE(file.is_ok()) << file.message();
+  if (!file.is_ok()) return {};
+  auto vocab = vocab_from_gguf(**file);
+  EXPECT_TRUE(vocab.is_ok()) << vocab.message();
+  if (!vocab.is_ok()) return {};
+  return std::move(vocab).value();
+}
+
+inline std::unique_ptr<Tokenizer> tokenizer_from_gguf(const std::string& path) {
+  auto tok = make_tokenizer(vocab_from_gguf_fixture(path));
+  EXPECT_TRUE(tok.is_ok()) << tok.message();
+  if (!tok.is_ok()) return nullptr;
+  return std::move(tok).value();
+}
+
+// The test texts of a .inp file, split on "\n__ggml_vocab_test__\n" with nothing stripped (a text may
+// itself end in newlines).
+inline std::vector<std::string> read_inp(const std::string& path) {
+  const std::string raw = test::read_file(path);
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> texts;
+  size_t pos = 0;
+  while (pos < raw.size()) {
+    const size_t next = raw.find(sep, pos);
+    if (next == std::string::npos) {
+      texts.push_back(raw.substr(pos));
+      break;
+    }
+    texts.push_back(raw.substr(pos, next - pos));
+    pos = next + sep.size();
+  }
+  return texts;
+}
+
+// One line of ids per text (leading/trailing spaces ignored).
+inline std::vector<std::vector<int32_t>> read_out(const std::string& path) {
+  std::vector<std::vector<int32_t>> lines;
+  std::istringstream in(test::read_file(path));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream ls(line);
+    std::vector<int32_t> ids;
+    for (int32_t id; ls >> id;) ids.push_back(id);
+    lines.push_back(ids);
+  }
+  return lines;
+}
+
+inline std::string ids_to_string(const std::vector<int32_t>& ids) {
+  std::string s;
+  for (const int32_t id : ids) {
+    if (!s.empty()) s += ' ';
+    s += std::to_string(id);
+  }
+  return s;
+}
+
+// Empty when `node` and the given packages under tests/node/node_modules are there, else why not.
+inline std::string node_unavailable(const std::vector<std::string>& packages) {
+  std::string node;
+  if (test::run_command("command -v node", &node) != 0 || node.empty()) return "node not on PATH";
+  for (const std::string& package : packages) {
+    if (!std::filesystem::exists(std::filesystem::path(kNodeModules) / package)) {
+      return kNodeModules + "/" + package + " missing (scripts/test_deps.sh installs it)";
+    }
+  }
+  return "";
+}
+
+}  // namespace greenllm::tokenizer::test_util
