@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "formats/gguf.h"
@@ -20,6 +21,11 @@ bool is_gguf_file(const std::string& path) {
 
 Result<LoadedModel> load_model(const std::string& path, const std::string& tokenizer_path) {
   LoadedModel out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Status::error(path + ": cannot open: no such file");
+  if (std::filesystem::is_directory(path, ec))
+    return Status::error(path + ": is a folder; a Hugging Face checkpoint must be converted first "
+                         "(greenllm convert " + path + " -o model.gguf)");
   if (is_gguf_file(path)) {
     if (!tokenizer_path.empty())
       return Status::error(path + ": a GGUF file carries its own vocabulary; --tokenizer is for llama2.c checkpoints");
