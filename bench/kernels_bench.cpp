@@ -35,9 +35,7 @@ struct Matrix {
       for (uint16_t& v : u16) v = t == GgmlType::F16 ? f32_to_f16(dist(rng)) : f32_to_bf16(dist(rng));
     }
   }
-  const void* data() const {
-    return type == GgmlType::F32 ? static_cast<const void*>(f32.data()) : u16.data();
-  }
+  const void* data() const { return type == GgmlType::F32 ? static_cast<const void*>(f32.data()) : u16.data(); }
   int64_t elem_bytes() const { return type == GgmlType::F32 ? 4 : 2; }
 };
 
@@ -48,8 +46,8 @@ ThreadPool& pool(int n_threads) {
 }
 
 // Y (n_tok, n_out) = X (n_tok, n_in) @ W (n_out, n_in)^T with `n_threads` threads.
-void bm_matmul(benchmark::State& state, const KernelTable* table, GgmlType type, Shape shape,
-               int64_t n_tok, int n_threads) {
+void bm_matmul(benchmark::State& state, const KernelTable* table, GgmlType type, Shape shape, int64_t n_tok,
+               int n_threads) {
   std::mt19937 rng(1);
   const Matrix w(type, shape.n_out * shape.n_in, rng);
   std::vector<float> x(n_tok * shape.n_in), y(n_tok * shape.n_out);
@@ -62,11 +60,11 @@ void bm_matmul(benchmark::State& state, const KernelTable* table, GgmlType type,
     benchmark::ClobberMemory();
   }
   const double flops = 2.0 * double(shape.n_out) * double(shape.n_in) * double(n_tok);
-  const double bytes = double(shape.n_out * shape.n_in * w.elem_bytes()) +
-                       4.0 * double(n_tok) * double(shape.n_in + shape.n_out);
+  const double bytes =
+      double(shape.n_out * shape.n_in * w.elem_bytes()) + 4.0 * double(n_tok) * double(shape.n_in + shape.n_out);
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["bytes/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1024);
+  state.counters["bytes/s"] =
+      benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1024);
 }
 
 void bm_dot(benchmark::State& state, const KernelTable* table, int64_t n) {
@@ -92,8 +90,8 @@ void bm_row_to_f32(benchmark::State& state, const KernelTable* table, GgmlType t
     fn(src.data(), dst.data(), n);
     benchmark::ClobberMemory();
   }
-  state.counters["bytes/s"] = benchmark::Counter(6.0 * n, benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1024);
+  state.counters["bytes/s"] =
+      benchmark::Counter(6.0 * n, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1024);
 }
 
 std::string shape_name(Shape s) { return std::to_string(s.n_out) + "x" + std::to_string(s.n_in); }
@@ -103,8 +101,8 @@ constexpr Shape kSquare{2048, 2048}, kFfnUp{5632, 2048}, kFfnDown{2048, 5632}, k
 
 void register_matmul(const KernelTable* t, GgmlType type, Shape shape, int64_t n_tok) {
   for (int n_threads : {1, 2}) {
-    const std::string name = std::string("matmul/") + t->name + "/" + std::string(ggml_type_name(type)) +
-                             "/" + shape_name(shape) + "/tok:" + std::to_string(n_tok) +
+    const std::string name = std::string("matmul/") + t->name + "/" + std::string(ggml_type_name(type)) + "/" +
+                             shape_name(shape) + "/tok:" + std::to_string(n_tok) +
                              "/threads:" + std::to_string(n_threads);
     benchmark::RegisterBenchmark(name.c_str(), bm_matmul, t, type, shape, n_tok, n_threads)
         ->UseRealTime()
@@ -133,10 +131,9 @@ bool register_all() {
       register_matmul(t, GgmlType::F32, kSquare, 128);
     }
     for (int64_t n : {64, 2048}) {
-      benchmark::RegisterBenchmark((std::string("dot_f32/") + t->name + "/" + std::to_string(n)).c_str(),
-                                   bm_dot, t, n);
-      benchmark::RegisterBenchmark((std::string("axpy_f32/") + t->name + "/" + std::to_string(n)).c_str(),
-                                   bm_axpy, t, n);
+      benchmark::RegisterBenchmark((std::string("dot_f32/") + t->name + "/" + std::to_string(n)).c_str(), bm_dot, t, n);
+      benchmark::RegisterBenchmark((std::string("axpy_f32/") + t->name + "/" + std::to_string(n)).c_str(), bm_axpy, t,
+                                   n);
     }
     for (GgmlType type : {GgmlType::F16, GgmlType::BF16}) {
       benchmark::RegisterBenchmark(

@@ -38,12 +38,11 @@ const KernelTable& select_from_env() {
   const bool verbose = std::getenv("GREENLLM_VERBOSE") != nullptr;
   Selection s = select(request);
   if (s.fell_back) {
-    std::fprintf(stderr, "greenllm: GREENLLM_ISA=%s is %s on this CPU (%s); using %s kernels\n",
-                 request, s.requested_known ? "not supported" : "unknown",
-                 cpu_features().describe().c_str(), s.table->name);
+    std::fprintf(stderr, "greenllm: GREENLLM_ISA=%s is %s on this CPU (%s); using %s kernels\n", request,
+                 s.requested_known ? "not supported" : "unknown", cpu_features().describe().c_str(), s.table->name);
   } else if (verbose) {
-    std::fprintf(stderr, "greenllm: using %s kernels (cpu: %s%s)\n", s.table->name,
-                 cpu_features().describe().c_str(), request ? ", forced by GREENLLM_ISA" : "");
+    std::fprintf(stderr, "greenllm: using %s kernels (cpu: %s%s)\n", s.table->name, cpu_features().describe().c_str(),
+                 request ? ", forced by GREENLLM_ISA" : "");
   }
   return *s.table;
 }
@@ -52,9 +51,12 @@ const KernelTable& select_from_env() {
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::REFERENCE: return "reference";
-    case Isa::AVX2: return "avx2";
-    case Isa::AVX512: return "avx512";
+    case Isa::REFERENCE:
+      return "reference";
+    case Isa::AVX2:
+      return "avx2";
+    case Isa::AVX512:
+      return "avx512";
   }
   return "unknown";
 }
@@ -62,9 +64,12 @@ const char* isa_name(Isa isa) {
 bool isa_supported(Isa isa) {
   const CpuFeatures& cpu = cpu_features();
   switch (isa) {
-    case Isa::REFERENCE: return true;
-    case Isa::AVX2: return cpu.avx2;
-    case Isa::AVX512: return cpu.avx512;
+    case Isa::REFERENCE:
+      return true;
+    case Isa::AVX2:
+      return cpu.avx2;
+    case Isa::AVX512:
+      return cpu.avx512;
   }
   return false;
 }
@@ -72,9 +77,12 @@ bool isa_supported(Isa isa) {
 const KernelTable* table_for(Isa isa) {
   if (!isa_supported(isa)) return nullptr;
   switch (isa) {
-    case Isa::REFERENCE: return &reference_kernels();
-    case Isa::AVX2: return &avx2_kernels();
-    case Isa::AVX512: return &avx512_kernels();
+    case Isa::REFERENCE:
+      return &reference_kernels();
+    case Isa::AVX2:
+      return &avx2_kernels();
+    case Isa::AVX512:
+      return &avx512_kernels();
   }
   return nullptr;
 }
@@ -101,10 +109,14 @@ const KernelTable& active() {
 
 MatmulFn matmul_for(const KernelTable& table, GgmlType type) {
   switch (type) {
-    case GgmlType::F32: return table.matmul_f32;
-    case GgmlType::F16: return table.matmul_f16;
-    case GgmlType::BF16: return table.matmul_bf16;
-    default: return nullptr;
+    case GgmlType::F32:
+      return table.matmul_f32;
+    case GgmlType::F16:
+      return table.matmul_f16;
+    case GgmlType::BF16:
+      return table.matmul_bf16;
+    default:
+      return nullptr;
   }
 }
 
@@ -112,8 +124,7 @@ void matmul(const KernelTable& table, GgmlType w_type, const MatmulArgs& args, T
   const MatmulFn fn = matmul_for(table, w_type);
   if (fn == nullptr) {
     // Callers check matmul_for() when they load a model; reaching here is a programmer error.
-    std::fprintf(stderr, "greenllm: no %s matmul kernel for weight type %u\n", table.name,
-                 unsigned(w_type));
+    std::fprintf(stderr, "greenllm: no %s matmul kernel for weight type %u\n", table.name, unsigned(w_type));
     std::abort();
   }
   if (pool.n_threads() == 1 || args.n_out <= kRowsPerBlock) {

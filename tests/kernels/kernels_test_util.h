@@ -24,25 +24,21 @@ inline const Isa kAllIsas[] = {Isa::REFERENCE, Isa::AVX2, Isa::AVX512};
 inline const Isa kOptimizedIsas[] = {Isa::AVX2, Isa::AVX512};
 inline const GgmlType kWeightTypes[] = {GgmlType::F32, GgmlType::F16, GgmlType::BF16};
 
-inline std::string isa_param_name(const ::testing::TestParamInfo<Isa>& info) {
-  return isa_name(info.param);
-}
+inline std::string isa_param_name(const ::testing::TestParamInfo<Isa>& info) { return isa_name(info.param); }
 
 // The table of an ISA, or skips the test when this CPU cannot run it.
-#define GREENLLM_TABLE_OR_SKIP(var, isa)                                                   \
-  const ::greenllm::kernels::KernelTable* var = ::greenllm::kernels::table_for(isa);       \
+#define GREENLLM_TABLE_OR_SKIP(var, isa)                                             \
+  const ::greenllm::kernels::KernelTable* var = ::greenllm::kernels::table_for(isa); \
   if (var == nullptr) GTEST_SKIP() << isa_name(isa) << " is not supported by this CPU"
 
 // A weight matrix in one of the float types, with its exact values as floats (what the kernels
 // must multiply by).
 struct Weights {
   GgmlType type;
-  std::vector<float> f32;      // storage when type == F32
-  std::vector<uint16_t> u16;   // storage when type == F16 / BF16
-  std::vector<float> values;   // the exact value of every element
-  const void* data() const {
-    return type == GgmlType::F32 ? static_cast<const void*>(f32.data()) : u16.data();
-  }
+  std::vector<float> f32;     // storage when type == F32
+  std::vector<uint16_t> u16;  // storage when type == F16 / BF16
+  std::vector<float> values;  // the exact value of every element
+  const void* data() const { return type == GgmlType::F32 ? static_cast<const void*>(f32.data()) : u16.data(); }
 };
 
 // n elements uniform in [-1, 1]; for F16 one element in 16 is a subnormal, so conversions are exact
@@ -52,8 +48,10 @@ inline Weights random_weights(GgmlType type, int64_t n, std::mt19937& rng) {
   Weights w;
   w.type = type;
   w.values.resize(n);
-  if (type == GgmlType::F32) w.f32.resize(n);
-  else w.u16.resize(n);
+  if (type == GgmlType::F32)
+    w.f32.resize(n);
+  else
+    w.u16.resize(n);
   for (int64_t i = 0; i < n; ++i) {
     const float v = dist(rng);
     switch (type) {

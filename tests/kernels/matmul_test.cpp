@@ -25,29 +25,25 @@ struct Problem {
   std::vector<float> x;  // (n_tok, ldx)
   int64_t n_in, n_out, n_tok, ldx, ldy;
 
-  Problem(GgmlType type, int64_t n_in_, int64_t n_out_, int64_t n_tok_, int64_t ldx_pad,
-          int64_t ldy_pad, std::mt19937& rng)
+  Problem(GgmlType type, int64_t n_in_, int64_t n_out_, int64_t n_tok_, int64_t ldx_pad, int64_t ldy_pad,
+          std::mt19937& rng)
       : n_in(n_in_), n_out(n_out_), n_tok(n_tok_), ldx(n_in_ + ldx_pad), ldy(n_out_ + ldy_pad) {
     w = random_weights(type, n_in * n_out, rng);
     x = random_floats(n_tok * ldx, rng);
   }
-  MatmulArgs args(float* y) const {
-    return MatmulArgs{w.data(), n_in, n_out, x.data(), ldx, y, ldy, n_tok};
-  }
+  MatmulArgs args(float* y) const { return MatmulArgs{w.data(), n_in, n_out, x.data(), ldx, y, ldy, n_tok}; }
   std::vector<float> fresh_y() const { return std::vector<float>(n_tok * ldy, kUntouched); }
   // sum_k |w_k x_k| for one output
   double magnitude(int64_t tok, int64_t row) const {
     double s = 0.0;
-    for (int64_t k = 0; k < n_in; ++k)
-      s += std::fabs(double(w.values[row * n_in + k]) * double(x[tok * ldx + k]));
+    for (int64_t k = 0; k < n_in; ++k) s += std::fabs(double(w.values[row * n_in + k]) * double(x[tok * ldx + k]));
     return s;
   }
 };
 
 // Runs `table`'s kernel on rows [row_begin, row_end) and compares with the reference kernel; checks
 // that nothing outside those rows (or in the ldy padding) is written.
-void check_against_reference(const KernelTable& table, const Problem& p, int64_t row_begin,
-                             int64_t row_end) {
+void check_against_reference(const KernelTable& table, const Problem& p, int64_t row_begin, int64_t row_end) {
   std::vector<float> y = p.fresh_y(), y_ref = p.fresh_y();
   matmul_for(table, p.w.type)(p.args(y.data()), row_begin, row_end);
   matmul_for(reference_kernels(), p.w.type)(p.args(y_ref.data()), row_begin, row_end);
@@ -62,9 +58,9 @@ void check_against_reference(const KernelTable& table, const Problem& p, int64_t
       }
       const double bound = tol * p.magnitude(t, j) + FLT_MIN;
       if (std::fabs(double(got) - double(want)) > bound && ++failures <= 5) {
-        ADD_FAILURE() << table.name << " " << ggml_type_name(p.w.type) << " n_in=" << p.n_in
-                      << " n_tok=" << p.n_tok << " tok " << t << " row " << j << ": got " << got
-                      << " want " << want << " (bound " << bound << ")";
+        ADD_FAILURE() << table.name << " " << ggml_type_name(p.w.type) << " n_in=" << p.n_in << " n_tok=" << p.n_tok
+                      << " tok " << t << " row " << j << ": got " << got << " want " << want << " (bound " << bound
+                      << ")";
       }
     }
   }
@@ -134,8 +130,8 @@ TEST_P(MatmulTest, BatchInvariant) {
         std::vector<float> alone = p.fresh_y();
         for (int64_t t = 0; t < n_tok; ++t) {
           for (size_t c = 0; c + 1 < std::size(cuts); ++c) {
-            const MatmulArgs one{p.w.data(), n_in, n_out, p.x.data() + t * p.ldx, p.ldx,
-                                 alone.data() + t * p.ldy, p.ldy, 1};
+            const MatmulArgs one{p.w.data(), n_in, n_out, p.x.data() + t * p.ldx, p.ldx, alone.data() + t * p.ldy,
+                                 p.ldy,      1};
             matmul_for(*table, type)(one, cuts[c], cuts[c + 1]);
           }
         }

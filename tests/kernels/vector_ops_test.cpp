@@ -33,8 +33,7 @@ TEST_P(VectorOpsTest, Dot) {
       exact += double(a[i]) * b[i];
       magnitude += std::fabs(double(a[i]) * b[i]);
     }
-    EXPECT_NEAR(table->dot_f32(a.data(), b.data(), n), exact, dot_tolerance(n) * magnitude + FLT_MIN)
-        << "n=" << n;
+    EXPECT_NEAR(table->dot_f32(a.data(), b.data(), n), exact, dot_tolerance(n) * magnitude + FLT_MIN) << "n=" << n;
   }
 }
 
@@ -48,16 +47,14 @@ TEST_P(VectorOpsTest, Axpy) {
     table->axpy_f32(alpha, x.data(), y.data(), n);
     for (int64_t i = 0; i < n; ++i) {
       const double want = double(y0[i]) + double(alpha) * x[i];
-      EXPECT_NEAR(y[i], want, kAxpyTolerance * (std::fabs(y0[i]) + std::fabs(alpha * x[i])))
-          << "n=" << n << " i=" << i;
+      EXPECT_NEAR(y[i], want, kAxpyTolerance * (std::fabs(y0[i]) + std::fabs(alpha * x[i]))) << "n=" << n << " i=" << i;
     }
     for (int64_t i = n; i < n + 3; ++i) EXPECT_EQ(y[i], y0[i]) << "wrote past n=" << n;
   }
 }
 
 // Every one of the 65536 encodings converts exactly (NaNs to some NaN of the same sign).
-void expect_exact_rows(void (*convert)(const uint16_t*, float*, int64_t), float (*scalar)(uint16_t),
-                       const char* what) {
+void expect_exact_rows(void (*convert)(const uint16_t*, float*, int64_t), float (*scalar)(uint16_t), const char* what) {
   std::vector<uint16_t> all(65536);
   for (int i = 0; i < 65536; ++i) all[i] = uint16_t(i);
   std::vector<float> out(65536 + 1, kNoValue);

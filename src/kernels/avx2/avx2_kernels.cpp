@@ -64,12 +64,8 @@ struct F16 {
 // BF16 is the top half of an F32: widen to 32 bits and shift.
 struct BF16 {
   using T = uint16_t;
-  static __m256 widen(__m128i h) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  }
-  static __m256 load(const uint16_t* p) {
-    return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
+  static __m256 widen(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+  static __m256 load(const uint16_t* p) { return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static __m256 load_tail(const uint16_t* p, int64_t n) { return widen(load_u16_tail(p, n)); }
 };
 
@@ -116,8 +112,8 @@ void tile(const typename L::T* w, int64_t n_in, const float* x, int64_t ldx, flo
 
 // The tile of rm <= RM rows and rn <= RN tokens, for the edges of a prefill block.
 template <class L, int RM, int RN>
-void edge_tile(int64_t rm, int64_t rn, const typename L::T* w, int64_t n_in, const float* x, int64_t ldx,
-               float* y, int64_t ldy) {
+void edge_tile(int64_t rm, int64_t rn, const typename L::T* w, int64_t n_in, const float* x, int64_t ldx, float* y,
+               int64_t ldy) {
   if constexpr (RM > 1) {
     if (rm < RM) return edge_tile<L, RM - 1, RN>(rm, rn, w, n_in, x, ldx, y, ldy);
   }
@@ -145,8 +141,7 @@ void matmul(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
       const int64_t rm = min_i64(kRows, row_end - r);
       for (int64_t t = t0; t < t1; t += kToks) {
         const int64_t rn = min_i64(kToks, t1 - t);
-        edge_tile<L, kRows, kToks>(rm, rn, w + r * a.n_in, a.n_in, a.x + t * a.ldx, a.ldx,
-                                   a.y + t * a.ldy + r, a.ldy);
+        edge_tile<L, kRows, kToks>(rm, rn, w + r * a.n_in, a.n_in, a.x + t * a.ldx, a.ldx, a.y + t * a.ldy + r, a.ldy);
       }
     }
   }
@@ -163,8 +158,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
     acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
     acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
   }
-  for (; i + kLanes <= n; i += kLanes)
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  for (; i + kLanes <= n; i += kLanes) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
   if (i < n) {
     const __m256i m = tail_mask(n - i);
     acc0 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), acc0);
@@ -193,15 +187,7 @@ void row_to_f32(const uint16_t* src, float* dst, int64_t n) {
 }
 
 constexpr KernelTable kTable = {
-    Isa::AVX2,
-    "avx2",
-    matmul<F32>,
-    matmul<F16>,
-    matmul<BF16>,
-    dot_f32,
-    axpy_f32,
-    row_to_f32<F16>,
-    row_to_f32<BF16>,
+    Isa::AVX2, "avx2", matmul<F32>, matmul<F16>, matmul<BF16>, dot_f32, axpy_f32, row_to_f32<F16>, row_to_f32<BF16>,
 };
 
 }  // namespace

@@ -25,8 +25,9 @@ constexpr int kRows = 4;
 constexpr int kToks = 6;
 // Decode (n_tok = 1): rows per tile, enough independent FMA chains to hide latency.
 constexpr int kDecodeRows = 8;
-// Prefill processes tokens in blocks so that a block of X (kTokBlock rows) stays in L2 while the
-// W rows of a tile are reused from L1 across the block's token tiles.
+// Prefill processes tokens in blocks so that a block of X (kTokBlock rows) stays in L2 while the W rows
+// of a tile are reused across the block's token tiles. (Blocking k as well, to keep those W rows in L1,
+// measured slower: the accumulators must then be saved and restored between k blocks.)
 constexpr int64_t kTokBlock = 48;
 
 inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -78,36 +79,22 @@ struct F16 {
   static __m512 load(const uint16_t* p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
-  static __m512 load_tail(const uint16_t* p, __mmask16 m) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
-  }
+  static __m512 load_tail(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
   static __m256 load8(const uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
-  static __m256 load8_tail(const uint16_t* p, __mmask8 m) {
-    return _mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, p));
-  }
+  static __m256 load8_tail(const uint16_t* p, __mmask8 m) { return _mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, p)); }
 };
 
 // BF16 is the top half of an F32: widen to 32 bits and shift.
 struct BF16 {
   using T = uint16_t;
   static constexpr bool kSplitDecode = false;
-  static __m512 widen(__m256i h) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  }
-  static __m512 load(const uint16_t* p) {
-    return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  }
-  static __m512 load_tail(const uint16_t* p, __mmask16 m) {
-    return widen(_mm256_maskz_loadu_epi16(m, p));
-  }
-  static __m256 widen8(__m128i h) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  }
-  static __m256 load8(const uint16_t* p) {
-    return widen8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
+  static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+  static __m512 load(const uint16_t* p) { return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static __m512 load_tail(const uint16_t* p, __mmask16 m) { return widen(_mm256_maskz_loadu_epi16(m, p)); }
+  static __m256 widen8(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+  static __m256 load8(const uint16_t* p) { return widen8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static __m256 load8_tail(const uint16_t* p, __mmask8 m) { return widen8(_mm_maskz_loadu_epi16(m, p)); }
 };
 
@@ -159,8 +146,8 @@ void tile(const typename L::T* w, int64_t n_in, const float* x, int64_t ldx, flo
 
 // The single-token tile of RM rows, y (RM) = W (RM, n_in) @ x (n_in), with each 16-lane accumulator
 // held as two 8-lane halves: lane for lane the same arithmetic as tile<L, RM, 1>, so the same results,
-// but converting weights with the 256-bit vcvtph2ps, which Zen 4 runs three times as fast per element
-// as the 512-bit one (the bottleneck of a matrix-vector product whose W is in cache).
+// but with 256-bit conversions and loads, which Zen 4 runs faster per element than the 512-bit ones
+// (the bottleneck of a matrix-vector product whose W is in cache).
 template <class L, int RM>
 void decode_tile(const typename L::T* w, int64_t n_in, const float* x, float* y) {
   __m256 lo[RM], hi[RM];
@@ -198,8 +185,8 @@ void decode_tile(const typename L::T* w, int64_t n_in, const float* x, float* y)
 
 // The tile of rm <= RM rows and rn <= RN tokens, for the edges of a prefill block.
 template <class L, int RM, int RN>
-void edge_tile(int64_t rm, int64_t rn, const typename L::T* w, int64_t n_in, const float* x, int64_t ldx,
-               float* y, int64_t ldy) {
+void edge_tile(int64_t rm, int64_t rn, const typename L::T* w, int64_t n_in, const float* x, int64_t ldx, float* y,
+               int64_t ldy) {
   if constexpr (RM > 1) {
     if (rm < RM) return edge_tile<L, RM - 1, RN>(rm, rn, w, n_in, x, ldx, y, ldy);
   }
@@ -224,8 +211,7 @@ void matmul(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
     } else {
       for (; r + kDecodeRows <= row_end; r += kDecodeRows)
         tile<L, kDecodeRows, 1>(w + r * a.n_in, a.n_in, a.x, a.ldx, a.y + r, a.ldy);
-      for (; r + kRows <= row_end; r += kRows)
-        tile<L, kRows, 1>(w + r * a.n_in, a.n_in, a.x, a.ldx, a.y + r, a.ldy);
+      for (; r + kRows <= row_end; r += kRows) tile<L, kRows, 1>(w + r * a.n_in, a.n_in, a.x, a.ldx, a.y + r, a.ldy);
       for (; r < row_end; ++r) tile<L, 1, 1>(w + r * a.n_in, a.n_in, a.x, a.ldx, a.y + r, a.ldy);
     }
     return;
@@ -236,8 +222,7 @@ void matmul(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
       const int64_t rm = min_i64(kRows, row_end - r);
       for (int64_t t = t0; t < t1; t += kToks) {
         const int64_t rn = min_i64(kToks, t1 - t);
-        edge_tile<L, kRows, kToks>(rm, rn, w + r * a.n_in, a.n_in, a.x + t * a.ldx, a.ldx,
-                                   a.y + t * a.ldy + r, a.ldy);
+        edge_tile<L, kRows, kToks>(rm, rn, w + r * a.n_in, a.n_in, a.x + t * a.ldx, a.ldx, a.y + t * a.ldy + r, a.ldy);
       }
     }
   }
@@ -254,8 +239,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
     acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), acc2);
     acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), acc3);
   }
-  for (; i + kLanes <= n; i += kLanes)
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+  for (; i + kLanes <= n; i += kLanes) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
   if (i < n) {
     const __mmask16 m = tail_mask(n - i);
     acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
@@ -287,15 +271,7 @@ void row_to_f32(const uint16_t* src, float* dst, int64_t n) {
 }
 
 constexpr KernelTable kTable = {
-    Isa::AVX512,
-    "avx512",
-    matmul<F32>,
-    matmul<F16>,
-    matmul<BF16>,
-    dot_f32,
-    axpy_f32,
-    row_to_f32<F16>,
-    row_to_f32<BF16>,
+    Isa::AVX512, "avx512", matmul<F32>, matmul<F16>, matmul<BF16>, dot_f32, axpy_f32, row_to_f32<F16>, row_to_f32<BF16>,
 };
 
 }  // namespace
