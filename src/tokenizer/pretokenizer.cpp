@@ -183,6 +183,10 @@ size_t match_at(SplitRegex r, const Text& t, size_t pos, size_t end) {
       return match_opt_ws_run(t, pos, end, [&](size_t i) { return in_ranges(kDeepseekLetters, t.cp[i]); });
     case SplitRegex::DEEPSEEK_PUNCTUATION:
       return match_opt_ws_run(t, pos, end, [&](size_t i) { return in_ranges(kDeepseekPunctuation, t.cp[i]); });
+    case SplitRegex::DEEPSEEK_PUNCTUATION_LLAMA_CPP:
+      return match_opt_ws_run(t, pos, end, [&](size_t i) {
+        return in_ranges(kDeepseekPunctuation, t.cp[i]) && !(t.cp[i] >= 0x80 && t.space(i));
+      });
     case SplitRegex::TRAILING_SPACE:
       break;  // found by split_piece directly
   }
@@ -262,6 +266,7 @@ std::string_view split_regex_pattern(SplitRegex r) {
              "\U000104D8-\U000104FB\U00010C80-\U00010CB2\U00010CC0-\U00010CF2\U000118A0-\U000118DF"
              "\U0001E900-\U0001E943]+";
     case SplitRegex::DEEPSEEK_PUNCTUATION:
+    case SplitRegex::DEEPSEEK_PUNCTUATION_LLAMA_CPP:
       return "\\s?[!-/:-~\uFF01-\uFF0F\uFF1A-\uFF5E\u2018-\u201F\u3000-\u3002]+";
     case SplitRegex::TRAILING_SPACE:
       return R"(\s+$)";
@@ -301,8 +306,8 @@ std::optional<std::vector<SplitRegex>> split_regexes_for_pre(std::string_view pr
       {"minerva-7b", {S::NUMBER, S::GPT2}},
       {"falcon", {S::FALCON_PUNCTUATION, S::GPT2, S::THREE_DIGITS}},
       {"deepseek-coder", {S::NEWLINE, S::SPACE_LETTERS, S::SPACE_PUNCTUATION, S::CJK, S::NUMBER}},
-      {"deepseek-llm", {S::NEWLINE, S::DEEPSEEK_LETTERS, S::DEEPSEEK_PUNCTUATION, S::TRAILING_SPACE, S::CJK,
-                        S::NUMBERS}},
+      {"deepseek-llm", {S::NEWLINE, S::DEEPSEEK_LETTERS, S::DEEPSEEK_PUNCTUATION_LLAMA_CPP, S::TRAILING_SPACE,
+                        S::CJK, S::NUMBERS}},
       {"default", {S::DEFAULT_PUNCTUATION, S::GPT2, S::NUMBERS, S::THREE_DIGITS}},
   };
   // clang-format on

@@ -31,6 +31,9 @@ enum class SplitRegex : uint8_t {
   DEFAULT_PUNCTUATION,   // [\p{P}\$\+<=>\^~\|]+
   DEEPSEEK_LETTERS,      // \s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓ...𞤀-𞥃]+ (cased letters)
   DEEPSEEK_PUNCTUATION,  // \s?[!-/:-~！-／：-～‘-‟　-。]+
+  // DEEPSEEK_PUNCTUATION as llama.cpp runs it: it turns non-ASCII whitespace into U+000B before
+  // matching, so U+3000 (ideographic space) is not in the class (\s? still matches it).
+  DEEPSEEK_PUNCTUATION_LLAMA_CPP,
   TRAILING_SPACE,        // \s+$ (keep last)
 };
 // clang-format on

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -87,6 +89,42 @@ inline std::string node_unavailable(const std::vector<std::string>& packages) {
     }
   }
   return "";
+}
+
+// Token ids llama.cpp (node-llama-cpp's prebuilt binary, add_special off) gives for each
+// (text, parse_special), from the vocab of the GGUF at `gguf_path`; empty (with a test failure) when
+// node fails. Callers check node_unavailable({"node-llama-cpp", "@node-llama-cpp/linux-x64"}) first.
+inline std::vector<std::vector<int32_t>> llama_cpp_tokenize(const std::string& gguf_path,
+                                                            const std::vector<std::pair<std::string, bool>>& items,
+                                                            const std::string& name) {
+  static constexpr const char* kScript = R"js(
+import fs from "fs";
+const [entry, model_path, in_path] = process.argv.slice(2);
+const {getLlama, LlamaLogLevel} = await import(entry);
+const llama = await getLlama({gpu: false, build: "never", skipDownload: true, progressLogs: false,
+                              logLevel: LlamaLogLevel.error});
+const model = await llama.loadModel({modelPath: model_path, gpuLayers: 0, vocabOnly: true});
+const items = JSON.parse(fs.readFileSync(in_path, "utf8"));
+const out = items.map(([text, special]) => Array.from(model.tokenize(text, special)));
+await new Promise((resolve) => process.stdout.write(JSON.stringify(out), resolve));
+await model.dispose();
+)js";
+  nlohmann::json in = nlohmann::json::array();
+  for (const auto& [text, special] : items) in.push_back({text, special});
+  const std::string in_path = test::temp_path(name + "-llama-cpp-in.json");
+  const std::string script_path = test::temp_path("llama-cpp-tokenize.mjs");
+  std::ofstream(in_path) << in.dump();
+  std::ofstream(script_path) << kScript;
+  std::string out;
+  const std::string cmd = "node '" + script_path + "' '" + kNodeModules + "/node-llama-cpp/dist/index.js' '" +
+                          gguf_path + "' '" + in_path + "' 2>/dev/null";
+  EXPECT_EQ(test::run_command(cmd, &out), 0) << cmd;
+  const auto ref = nlohmann::json::parse(out, nullptr, false);
+  EXPECT_TRUE(ref.is_array() && ref.size() == items.size()) << out.substr(0, 200);
+  if (!ref.is_array() || ref.size() != items.size()) return {};
+  std::vector<std::vector<int32_t>> ids;
+  for (const auto& r : ref) ids.push_back(r.get<std::vector<int32_t>>());
+  return ids;
 }
 
 }  // namespace greenllm::tokenizer::test_util
