@@ -127,4 +127,43 @@ await model.dispose();
   return ids;
 }
 
+// Token ids Hugging Face's JavaScript tokenizers (@huggingface/tokenizers) give for each (text,
+// add_special_tokens), from `dir`/tokenizer.json and `dir`/tokenizer_config.json. Added tokens are
+// always matched there (our parse_special = true). Empty (with a test failure) when node fails.
+// Callers check node_unavailable({"@huggingface/tokenizers"}) first.
+inline std::vector<std::vector<int32_t>> hf_js_tokenize(const std::string& dir,
+                                                        const std::vector<std::pair<std::string, bool>>& items,
+                                                        const std::string& name) {
+  static constexpr const char* kScript = R"js(
+import fs from "fs";
+const [entry, dir, in_path] = process.argv.slice(2);
+const {Tokenizer} = await import(entry);
+const tokenizer_json = JSON.parse(fs.readFileSync(dir + "/tokenizer.json", "utf8"));
+let config = {};
+if (fs.existsSync(dir + "/tokenizer_config.json")) {
+  config = JSON.parse(fs.readFileSync(dir + "/tokenizer_config.json", "utf8"));
+}
+const tokenizer = new Tokenizer(tokenizer_json, config);
+const items = JSON.parse(fs.readFileSync(in_path, "utf8"));
+const out = items.map(([text, add_special]) => tokenizer.encode(text, {add_special_tokens: add_special}).ids);
+await new Promise((resolve) => process.stdout.write(JSON.stringify(out), resolve));
+)js";
+  nlohmann::json in = nlohmann::json::array();
+  for (const auto& [text, add_special] : items) in.push_back({text, add_special});
+  const std::string in_path = test::temp_path(name + "-hf-in.json");
+  const std::string script_path = test::temp_path("hf-tokenize.mjs");
+  std::ofstream(in_path) << in.dump();
+  std::ofstream(script_path) << kScript;
+  std::string out;
+  const std::string cmd = "node '" + script_path + "' '" + kNodeModules +
+                          "/@huggingface/tokenizers/dist/tokenizers.mjs' '" + dir + "' '" + in_path + "'";
+  EXPECT_EQ(test::run_command(cmd, &out), 0) << cmd;
+  const auto ref = nlohmann::json::parse(out, nullptr, false);
+  EXPECT_TRUE(ref.is_array() && ref.size() == items.size()) << out.substr(0, 200);
+  if (!ref.is_array() || ref.size() != items.size()) return {};
+  std::vector<std::vector<int32_t>> ids;
+  for (const auto& r : ref) ids.push_back(r.get<std::vector<int32_t>>());
+  return ids;
+}
+
 }  // namespace greenllm::tokenizer::test_util
