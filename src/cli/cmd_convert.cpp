@@ -15,6 +15,7 @@
 #include "model/hf_import.h"
 #include "model/llama_model.h"
 #include "model/model_loader.h"
+#include "tokenizer/hf_tokenizer_json.h"
 #include "tokenizer/vocab.h"
 
 namespace greenllm::cli {
@@ -35,9 +36,9 @@ struct ConvertOptions {
 // is the one place to connect it; until then only --no-vocab converts such a folder.
 Result<std::optional<tokenizer::Vocab>> hf_vocab(const std::string& dir, bool no_vocab) {
   if (no_vocab) return std::optional<tokenizer::Vocab>();
-  return Status::error(fmt::format("{}: tokenizer.json import is not implemented yet; pass --no-vocab to write "
-                                   "the weights alone (neither greenllm run nor llama.cpp can use such a file)",
-                                   dir));
+  auto vocab = tokenizer::vocab_from_hf(dir);
+  if (!vocab) return vocab.status();
+  return std::optional<tokenizer::Vocab>(std::move(*vocab));
 }
 
 std::string human_bytes(uint64_t n) {

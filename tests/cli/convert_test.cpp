@@ -143,12 +143,6 @@ TEST(Convert, Llama2cToF16StillGeneratesGolden) {
 TEST(Convert, HuggingFaceFolderWeights) {
   GREENLLM_REQUIRE_FIXTURE(dir, model_fixture, "tinystories-656k");
   const std::string out = temp_path("tinystories-656k.bf16.gguf");
-  // The vocabulary step first: tokenizer.json import is a separate piece.
-  const CliRun refused = greenllm({"convert", dir, "-o", out});
-  if (refused.exit_code != 0) {
-    EXPECT_NE(refused.err.find("tokenizer.json import is not implemented yet"), std::string::npos) << refused.err;
-    EXPECT_FALSE(fs::exists(out));
-  }
   const CliRun r = greenllm({"convert", dir, "--no-vocab", "--type", "bf16", "-o", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("20 tensors"), std::string::npos) << r.err;
@@ -205,6 +199,31 @@ std::string llama_cpp_missing() {
 
 // llama.cpp (node-llama-cpp's prebuilt binary through tests/node/llama_generate.mjs) loads the
 // converted file and produces the golden text.
+// The real Hugging Face checkpoint with its tokenizer.json: greedy decoding from BOS until EOS gives
+// the golden text (which spells "<|end_story|>" with ordinary tokens before the real EOS), in greenllm
+// and, when node-llama-cpp is installed, in llama.cpp on the same converted file.
+TEST(Convert, TinyStories656kGoldenInGreenllmAndLlamaCpp) {
+  GREENLLM_REQUIRE_FIXTURE(dir, model_fixture, "tinystories-656k");
+  GREENLLM_REQUIRE_FIXTURE(golden, model_fixture, "tinystories-656k.greedy.txt");
+  const std::string out = temp_path("tinystories-656k.f32.gguf");
+  const CliRun c = greenllm({"convert", dir, "--type", "f32", "-o", out});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const CliRun r = greenllm({"run", "-m", out, "-p", "", "-n", "-1", "--temp", "0", "-t", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, read_file(golden));
+  EXPECT_NE(r.err.find("generated 138 tokens"), std::string::npos) << r.err;  // 139 with the EOS
+  EXPECT_NE(r.err.find("stop: eos"), std::string::npos) << r.err;
+
+  if (const std::string why = llama_cpp_missing(); !why.empty()) GTEST_SKIP() << why;
+  const std::string err_path = temp_path("llama-cpp-656k-stderr.txt");
+  std::string text;
+  const int rc = run_command("node " + quote(std::string(kNodeDir) + "/llama_generate.mjs") + " " + quote(out) +
+                                 " -n 400 2>" + quote(err_path),
+                             &text);
+  ASSERT_EQ(rc, 0) << read_file(err_path);
+  EXPECT_EQ(text, read_file(golden));
+}
+
 TEST(Convert, LlamaCppLoadsTheConvertedFile) {
   if (const std::string why = llama_cpp_missing(); !why.empty()) GTEST_SKIP() << why;
   const std::string node_dir = kNodeDir;
