@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -118,6 +119,9 @@ struct GgufWriteTensor {
   std::vector<int64_t> shape;  // ggml order
   const void* data = nullptr;  // size_bytes bytes (must outlive write_gguf)
   uint64_t size_bytes = 0;
+  // Instead of `data`: fills a buffer of size_bytes when the writer reaches this tensor, so that a
+  // file larger than memory can be written one tensor at a time.
+  std::function<Status(uint8_t* dst)> produce;
 };
 struct GgufContent {
   uint32_t version = 3;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <unordered_set>
+#include <vector>
 
 #include "formats/gguf.h"
 
@@ -222,7 +223,7 @@ Status write_gguf(const std::string& path, const GgufContent& content) {
     if (t.size_bytes != expected.value())
       return fail(what + " has " + std::to_string(t.size_bytes) + " bytes, but its type " +
                   std::string(ggml_type_name(t.type)) + " and shape need " + std::to_string(expected.value()));
-    if (t.data == nullptr) return fail(what + " has no data");
+    if (t.data == nullptr && !t.produce) return fail(what + " has no data");
     enc.put_string(t.name);
     enc.put(uint32_t(t.shape.size()));
     for (int64_t d : t.shape) enc.put(uint64_t(d));
@@ -236,8 +237,15 @@ Status write_gguf(const std::string& path, const GgufContent& content) {
   const auto write_failed = [&] { return fail(std::string("write failed: ") + std::strerror(errno)); };
   if (!out.write(header.data(), header.size()) || !out.write_zeros(pad_to(header.size(), alignment) - header.size()))
     return write_failed();
+  std::vector<uint8_t> produced;  // one tensor at a time, for tensors made on demand
   for (const auto& t : content.tensors) {
-    if (!out.write(t.data, t.size_bytes) || !out.write_zeros(pad_to(t.size_bytes, alignment) - t.size_bytes))
+    const void* data = t.data;
+    if (data == nullptr) {
+      produced.resize(t.size_bytes);
+      if (Status s = t.produce(produced.data()); !s) return fail("tensor '" + t.name + "': " + s.message());
+      data = produced.data();
+    }
+    if (!out.write(data, t.size_bytes) || !out.write_zeros(pad_to(t.size_bytes, alignment) - t.size_bytes))
       return write_failed();
   }
   return out.commit(path);

@@ -27,11 +27,16 @@ Result<SynthSpec> find_synth_spec(const std::string& name);
 struct SynthOptions {
   GgmlType type = GgmlType::F16;  // of the 2-D weights; norms and biases stay F32
   uint64_t seed = 1;
+  std::string vocab_from;         // a GGUF whose tokenizer.ggml.* keys are copied (empty: built-in vocabulary)
+  int threads = 1;                // for generating the random values
 };
 
-// Writes a GGUF with llama.cpp's tensor names and metadata, random weights (uniform, std 0.02 for
-// matrices, 1 +- 0.1 for norms) and a placeholder SentencePiece vocabulary of n_vocab tokens
-// (<unk>, <s>, </s>, the 256 byte tokens, then "tokN" fillers).
+// Writes a GGUF with llama.cpp's tensor names and metadata and random weights: Gaussian, std 0.02,
+// with 1% of each matrix's input channels 8x larger (trained checkpoints have such outlier channels,
+// and they are what makes low-bit quantization hard), norms 1 +- 0.05. The vocabulary is copied from
+// opts.vocab_from, or built in: <unk>, <s>, </s>, the 256 byte tokens, then "tokN" fillers (a
+// SentencePiece vocabulary that llama.cpp loads). Tensors are generated and written one at a time,
+// so a model larger than memory can be written. Same seed, same file.
 Status write_synth_model(const SynthSpec& spec, const SynthOptions& opts, const std::string& path);
 
 }  // namespace greenllm::model
