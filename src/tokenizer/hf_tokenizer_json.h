@@ -14,7 +14,8 @@ namespace greenllm::tokenizer {
 // special tokens, add_bos/add_eos). Supported: the BPE model (merges as "a b" or ["a", "b"], with or
 // without byte_fallback and <0x..> byte tokens, unk_token, fuse_unk, ignore_merges); normalizers
 // Prepend, Replace (string patterns), NFC and Sequences of them; pre-tokenizers ByteLevel, Split with
-// one of pretokenizer.h's regexes (behavior Isolated), Digits and Sequences of them; decoders
+// one of pretokenizer.h's regexes (behavior Isolated), Digits (\p{N}, as the Rust library; the
+// JavaScript one takes ASCII digits only) and Sequences of them; decoders
 // ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace; TemplateProcessing post-processors (BOS /
 // EOS). Anything else is an error that names the file and the JSON path.
 //
@@ -22,11 +23,12 @@ namespace greenllm::tokenizer {
 // after its regexes (llama-bpe, qwen2, gpt-2, starcoder, falcon, deepseek-coder, deepseek-llm); any
 // other BPE becomes model "llama" (pre "default"; GGUF gets no merges, and llama.cpp merges by its
 // SentencePiece rules: the best-scored adjacent pair whose text is a token). One difference: where
-// the converter writes -1000 as every score (llama.cpp then merges leftmost-first, and gives Hugging
-// Face's ids on 51 of 1087 TinyStories paragraphs for TinyStories-656K), the scores here are
-// -(rank + 1) of the merge that makes each token, which makes llama.cpp follow the merge order
-// (1087 of 1087). Characters a vocab has neither as tokens nor as <0x..> byte tokens make llama.cpp
-// abort (an uncaught std::out_of_range in its byte fallback); greenllm gives <unk> for each byte.
+// the converter writes -1000 as every score (llama.cpp then merges leftmost-first, and for
+// TinyStories-656K gives Hugging Face's ids on 18 of 728 TinyStories paragraphs), the scores here
+// are -(rank + 1) of the merge that makes each token, which makes llama.cpp follow the merge order
+// (728 of 728; TokenizerHfGguf.TinyStoriesInLlamaCpp). A character that a "llama" vocab has
+// neither as a token nor as <0x..> byte tokens makes llama.cpp abort (an uncaught
+// std::out_of_range in its byte fallback); greenllm gives <unk> for each of its bytes.
 Result<Vocab> vocab_from_hf(const std::string& dir);
 
 }  // namespace greenllm::tokenizer

@@ -46,5 +46,53 @@ TEST(TokenizerBpeGolden, DeepseekCoder) { check_golden("deepseek-coder"); }
 TEST(TokenizerBpeGolden, Falcon) { check_golden("falcon"); }
 TEST(TokenizerBpeGolden, Starcoder) { check_golden("starcoder"); }
 
+// Expected ids below come from llama.cpp (llama_tokenize with add_special as given).
+TEST(TokenizerBpeSpecial, Llama3BosAndSpecialTokens) {
+  GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-llama-bpe.gguf");
+  const auto tok = test_util::tokenizer_from_gguf(path);
+  ASSERT_NE(tok, nullptr);
+  EXPECT_TRUE(tok->vocab().add_bos);
+  EXPECT_EQ(tok->encode("Hello world", true, false), (std::vector<int32_t>{128000, 9906, 1917}));
+  EXPECT_EQ(tok->encode("<|eot_id|>", false, true), (std::vector<int32_t>{128009}));
+  EXPECT_EQ(tok->encode("<|eot_id|>", false, false), (std::vector<int32_t>{27, 91, 68, 354, 851, 91, 29}));
+  EXPECT_TRUE(tok->is_eog(128009));
+  EXPECT_TRUE(tok->is_eog(128001));
+  EXPECT_FALSE(tok->is_eog(128000));
+  EXPECT_EQ(tok->token_to_piece(9906), "Hello");
+  EXPECT_EQ(tok->token_to_piece(1917), " world");
+  EXPECT_EQ(tok->token_to_piece(128000), "");
+  EXPECT_EQ(tok->token_to_piece(128000, true), "<|begin_of_text|>");
+  EXPECT_EQ(tok->decode({128000, 9906, 1917}), "Hello world");
+}
+
+TEST(TokenizerBpeSpecial, Gpt2HasNoBos) {
+  GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-gpt-2.gguf");
+  const auto tok = test_util::tokenizer_from_gguf(path);
+  ASSERT_NE(tok, nullptr);
+  EXPECT_FALSE(tok->vocab().add_bos);
+  EXPECT_EQ(tok->encode("Hello world", true, false), (std::vector<int32_t>{15496, 995}));
+  EXPECT_EQ(tok->encode("", true, false), (std::vector<int32_t>{}));
+}
+
+// 1 MB of real text well under a second (about 0.1 s here in a release build).
+TEST(TokenizerBpePerformance, OneMegabyte) {
+  GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-qwen2.gguf");
+  GREENLLM_REQUIRE_FIXTURE(wiki, data_fixture, "wikitext-2-raw/wiki.test.raw");
+  const auto tok = test_util::tokenizer_from_gguf(path);
+  ASSERT_NE(tok, nullptr);
+  const std::string text = test::read_file(wiki).substr(0, 1 << 20);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto ids = tok->encode(text, true, false);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GT(ids.size(), 200000u);
+  EXPECT_EQ(tok->decode(ids), text);
+  std::printf("encoded %zu bytes into %zu tokens in %.3f s\n", text.size(), ids.size(), seconds);
+#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
+  (void)seconds;  // sanitized and debug builds only check correctness
+#else
+  EXPECT_LT(seconds, 1.0);
+#endif
+}
+
 }  // namespace
 }  // namespace greenllm::tokenizer

@@ -467,3 +467,89 @@ TEST(TokenizerHfJson, MergePairsAndAddedTokens) {
 
 }  // namespace
 }  // namespace greenllm::tokenizer
+
+namespace greenllm::tokenizer {
+namespace {
+
+// A random value somewhere in `j` replaced by a value of another type, or a random key removed.
+void mutate(json& j, std::mt19937& rng) {
+  json* at = &j;
+  for (int depth = 0; depth < 6 && (at->is_object() || at->is_array()) && !at->empty(); ++depth) {
+    if (rng() % 4 == 0 && depth > 0) break;
+    if (at->is_object()) {
+      auto it = at->begin();
+      std::advance(it, rng() % at->size());
+      if (rng() % 8 == 0) {
+        at->erase(it);
+        return;
+      }
+      at = &it.value();
+    } else {
+      at = &(*at)[rng() % at->size()];
+    }
+  }
+  static const json kValues[] = {nullptr,
+                                 0,
+                                 -1,
+                                 7,
+                                 1e20,
+                                 "",
+                                 "x",
+                                 "\xE2\x96\x81",
+                                 json::array(),
+                                 json::object(),
+                                 true,
+                                 json::array({"a b"}),
+                                 json::object({{"type", "Sequence"}})};
+  *at = kValues[rng() % std::size(kValues)];
+}
+
+// Hostile tokenizer.json files: errors or working tokenizers, never a crash (ASan in CI).
+TEST(TokenizerHfJson, MutatedFilesDoNotCrash) {
+  GREENLLM_REQUIRE_FIXTURE(src_dir, model_fixture, kTinyStories);
+  const json original = json::parse(test::read_file(src_dir + "/tokenizer.json"));
+  const std::string dir = test::temp_path("hf-mutated");
+  fs::create_directories(dir);
+  std::ofstream(dir + "/tokenizer_config.json") << test::read_file(src_dir + "/tokenizer_config.json");
+  std::mt19937 rng(77);
+  int n_ok = 0;
+  for (int i = 0; i < 300; ++i) {
+    json j = original;
+    for (int k = 0, n = 1 + int(rng() % 3); k < n; ++k) mutate(j, rng);
+    std::ofstream(dir + "/tokenizer.json", std::ios::trunc) << j.dump();
+    auto v = vocab_from_hf(dir);
+    if (!v.is_ok()) {
+      EXPECT_FALSE(v.message().empty());
+      continue;
+    }
+    auto tok = make_tokenizer(std::move(v).value());
+    if (!tok.is_ok()) continue;
+    ++n_ok;
+    const auto ids =
+        (*tok)->encode("Once upon a <|start_story|> time \xC3\xA9\xF0\x9F\xA6\x99 \xFF!", true, i % 2 == 0);
+    for (const int32_t id : ids) ASSERT_TRUE(id >= 0 && id < (*tok)->vocab().n_tokens()) << id;
+    (void)(*tok)->decode(ids);
+  }
+  std::printf("%d of 300 mutated files still load\n", n_ok);
+}
+
+// Random bytes (invalid UTF-8 too) through tokenizer.json tokenizers: ids in range, and valid UTF-8
+// that the vocab covers decodes back.
+TEST(TokenizerHfJson, RandomBytes) {
+  GREENLLM_REQUIRE_FIXTURE(dir, model_fixture, kTinyStories);
+  auto tok = make_tokenizer(load_hf(dir));
+  ASSERT_TRUE(tok.is_ok()) << tok.message();
+  std::mt19937 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s(rng() % 40, '\0');
+    for (char& c : s) c = rng() % 3 == 0 ? char(rng() % 256) : "ab <>|_\n.!'"[rng() % 11];
+    const auto ids = (*tok)->encode(s, rng() % 2 == 0, rng() % 2 == 0);
+    for (const int32_t id : ids) ASSERT_TRUE(id >= 0 && id < (*tok)->vocab().n_tokens()) << id;
+    (void)(*tok)->decode(ids);
+  }
+  const std::string text = "Lily said, \"Let's play!\" They played with 3 balls.\nThe end.";
+  EXPECT_EQ((*tok)->decode((*tok)->encode(text, true, true)), text);
+}
+
+}  // namespace
+}  // namespace greenllm::tokenizer
