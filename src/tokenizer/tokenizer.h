@@ -65,10 +65,12 @@ Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocab vocab);
 // Turns a stream of generated ids into text that is safe to print as it comes: bytes of an
 // unfinished UTF-8 sequence are held back until complete. With strip_leading_space (generation that
 // starts right after BOS), the space SentencePiece prefixed to the first word is dropped, as
-// SentencePiece's decoder (and llama2.c) do.
+// SentencePiece's decoder (and llama2.c) do; only for vocabularies with that prefix
+// (vocab.add_space_prefix: not byte-level BPE, whose spaces are all text).
 class StreamDecoder {
  public:
-  StreamDecoder(const Tokenizer& tok, bool strip_leading_space) : tok_(tok), at_start_(strip_leading_space) {}
+  StreamDecoder(const Tokenizer& tok, bool strip_leading_space)
+      : tok_(tok), at_start_(strip_leading_space && tok.vocab().add_space_prefix) {}
   // Text that became complete with this token (maybe empty).
   std::string push(int32_t id);
   // Whatever is held back (an incomplete UTF-8 tail), at the end of generation.

@@ -65,6 +65,17 @@ TEST(TokenizerBpeSpecial, Llama3BosAndSpecialTokens) {
   EXPECT_EQ(tok->decode({128000, 9906, 1917}), "Hello world");
 }
 
+// Byte-level BPE has no dummy-prefix space: a generated leading space is text and stays.
+TEST(TokenizerBpeSpecial, StreamDecoderKeepsLeadingSpace) {
+  GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-llama-bpe.gguf");
+  const auto tok = test_util::tokenizer_from_gguf(path);
+  ASSERT_NE(tok, nullptr);
+  StreamDecoder dec(*tok, /*strip_leading_space=*/true);
+  std::string out;
+  for (const int32_t id : {128000, 1917, 0}) out += dec.push(id);  // BOS " world" "!"
+  EXPECT_EQ(out + dec.flush(), " world!");
+}
+
 TEST(TokenizerBpeSpecial, Gpt2HasNoBos) {
   GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-gpt-2.gguf");
   const auto tok = test_util::tokenizer_from_gguf(path);
