@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -118,9 +119,18 @@ await model.dispose();
   std::string out;
   const std::string cmd = "node '" + script_path + "' '" + kNodeModules + "/node-llama-cpp/dist/index.js' '" +
                           gguf_path + "' '" + in_path + "' 2>/dev/null";
-  EXPECT_EQ(test::run_command(cmd, &out), 0) << cmd;
-  const auto ref = nlohmann::json::parse(out, nullptr, false);
-  EXPECT_TRUE(ref.is_array() && ref.size() == items.size()) << out.substr(0, 200);
+  // The answer is complete once the JSON is on stdout; node-llama-cpp's native teardown has been seen
+  // to fail now and then after that, so a complete answer counts whatever the exit status, and an
+  // incomplete one is asked for once more.
+  nlohmann::json ref;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int rc = test::run_command(cmd, &out);
+    ref = nlohmann::json::parse(out, nullptr, false);
+    if (ref.is_array() && ref.size() == items.size()) break;
+    std::fprintf(stderr, "llama.cpp reference, attempt %d: exit %d, incomplete answer: %s\n", attempt + 1, rc,
+                 cmd.c_str());
+  }
+  EXPECT_TRUE(ref.is_array() && ref.size() == items.size()) << "no complete answer from: " << cmd;
   if (!ref.is_array() || ref.size() != items.size()) return {};
   std::vector<std::vector<int32_t>> ids;
   for (const auto& r : ref) ids.push_back(r.get<std::vector<int32_t>>());
