@@ -2,6 +2,7 @@
 // tokenizer.bin.
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -10,6 +11,8 @@
 
 #include "cli/commands.h"
 #include "formats/gguf.h"
+#include "model/model_loader.h"
+#include "tokenizer/hf_tokenizer_json.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab.h"
 
@@ -26,16 +29,18 @@ struct TokenizeOptions {
   bool parse_special = false;
 };
 
-bool starts_with_gguf_magic(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  in.read(magic, 4);
-  return in.gcount() == 4 && std::memcmp(magic, "GGUF", 4) == 0;
-}
-
 Result<std::unique_ptr<tokenizer::Tokenizer>> load_tokenizer(const TokenizeOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(o.model_path, ec)) {
+    // A Hugging Face folder: its tokenizer.json (and tokenizer_config.json).
+    auto vocab = tokenizer::vocab_from_hf(o.model_path);
+    GREENLLM_TRY(vocab);
+    auto tok = tokenizer::make_tokenizer(std::move(vocab).value());
+    if (!tok.is_ok()) return Status::error(o.model_path + ": " + tok.message());
+    return tok;
+  }
   if (!std::ifstream(o.model_path, std::ios::binary)) return Status::error(o.model_path + ": cannot open");
-  if (starts_with_gguf_magic(o.model_path)) {
+  if (model::is_gguf_file(o.model_path)) {
     if (!o.tokenizer_path.empty()) {
       return Status::error(o.model_path +
                            ": a GGUF file carries its own vocabulary; --tokenizer is for llama2.c checkpoints");
@@ -165,7 +170,7 @@ void register_tokenize(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<TokenizeOptions>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Print the token ids of a text (read from stdin or -f)");
   cmd->add_option("-m,--model", o->model_path,
-                  "GGUF file (a vocab-only GGUF will do), or llama2.c model.bin with --tokenizer")
+                  "GGUF file (a vocab-only GGUF will do), a Hugging Face folder (tokenizer.json), or llama2.c model.bin with --tokenizer")
       ->required();
   cmd->add_option("--tokenizer", o->tokenizer_path, "llama2.c tokenizer.bin (for llama2.c checkpoints)");
   cmd->add_option("-f,--file", o->file, "Read the text from this file (default: stdin); taken byte for byte");
