@@ -5,8 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <sstream>
 
@@ -18,6 +20,8 @@
 
 namespace greenllm::cli {
 namespace {
+
+constexpr int64_t kDefaultMaxContext = 4096;
 
 struct RunOptions {
   std::string model_path;
@@ -60,7 +64,9 @@ int run(RunOptions& o) {
   const auto& hp = lm.hparams;
 
   const int n_threads = o.threads > 0 ? o.threads : default_thread_count();
-  const int64_t n_ctx = o.ctx_size > 0 ? o.ctx_size : hp.n_ctx_train;
+  // As llama.cpp: the context defaults to the training context, at most 4096 positions (the F32 KV
+  // cache of a 128k-context model would take tens of GiB).
+  const int64_t n_ctx = o.ctx_size > 0 ? o.ctx_size : std::min<int64_t>(hp.n_ctx_train, kDefaultMaxContext);
   if (o.verbose)
     std::fprintf(stderr, "greenllm: %s (%s, %s), %lld layers, dim %lld, vocab %lld, %.1f MiB of weights; "
                  "kernels %s; cpu: %s; %d threads; context %lld\n",
@@ -77,9 +83,17 @@ int run(RunOptions& o) {
   if (int64_t(prompt.size()) >= n_ctx)
     return fail(fmt::format("prompt has {} tokens, which does not fit the context size {}", prompt.size(), n_ctx));
 
+  if (auto st = o.gen.sampling.validate(); !st) return fail(st.message());
   ThreadPool pool(n_threads);
   model::LlamaForward forward(lm, pool, o.batch_size);
-  model::SequenceState seq(hp, n_ctx);
+  std::unique_ptr<model::SequenceState> seq_owner;
+  try {
+    seq_owner = std::make_unique<model::SequenceState>(hp, n_ctx);
+  } catch (const std::bad_alloc&) {
+    return fail(fmt::format("cannot allocate the KV cache for a context of {} tokens ({:.1f} GiB); use a smaller -c",
+                            n_ctx, double(2 * hp.n_layer * n_ctx * hp.kv_dim() * 4) / double(1ull << 30)));
+  }
+  model::SequenceState& seq = *seq_owner;
   o.gen.n_predict = o.n_predict;
   o.gen.sampling.seed = o.seed ? *o.seed : std::random_device{}();
 
@@ -150,9 +164,10 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--stop", o->gen.stop, "Stop before this string (repeatable)");
   cmd->add_flag("--ignore-eos", o->gen.ignore_eos, "Keep generating past the end-of-sequence token");
   cmd->add_flag("--no-display-prompt", o->no_display_prompt, "Do not echo the prompt to stdout");
-  cmd->add_option("-t,--threads", o->threads, "Threads (default: all hardware threads)");
-  cmd->add_option("-c,--ctx-size", o->ctx_size, "Context size in tokens (default: the model's)");
-  cmd->add_option("-b,--batch-size", o->batch_size, "Prompt tokens computed per batch")->capture_default_str()
+  cmd->add_option("-t,--threads", o->threads, "Threads (default: all hardware threads)")->check(CLI::Range(1, 1024));
+  cmd->add_option("-c,--ctx-size", o->ctx_size, "Context size in tokens (default: the model's, at most 4096)")
+      ->check(CLI::Range(int64_t(1), model::kMaxContext));
+  cmd->add_option("-b,--batch-size", o->batch_size, "Prompt tokens computed per batch (at most 4096)")->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("-v,--verbose", o->verbose, "Print model and machine details to stderr");
   cmd->add_flag("--json", o->json, "Print one JSON object (text, token counts, timings) instead of streaming");

@@ -40,6 +40,7 @@ Result<GenerateStats> generate(model::LlamaForward& forward, model::SequenceStat
                                const GenerateParams& params, const std::function<void(std::string_view)>& on_text) {
   GenerateStats stats;
   if (prompt.empty()) return Status::error("generate: empty prompt (start with BOS)");
+  GREENLLM_TRY(params.sampling.validate());
   for (const auto& s : params.stop)
     if (s.empty()) return Status::error("generate: a stop string is empty");
   Sampler sampler(params.sampling);

@@ -1,4 +1,4 @@
-// Sampling chain. Candidate lists are sorted only as far as top-k/top-p need them.
+// Sampling chain. With top-k, only the k best candidates are sorted; without, the whole vocabulary.
 #include "engine/sampler.h"
 
 #include <algorithm>
@@ -7,10 +7,23 @@
 
 namespace greenllm::engine {
 
+Status SamplingParams::validate() const {
+  if (!std::isfinite(temperature)) return Status::error("temperature must be a finite number");
+  if (!(top_p >= 0.0f && top_p <= 1.0f)) return Status::error("top_p must be between 0 and 1");
+  if (!(min_p >= 0.0f && min_p <= 1.0f)) return Status::error("min_p must be between 0 and 1");
+  if (!(repeat_penalty > 0.0f) || !std::isfinite(repeat_penalty))
+    return Status::error("repeat_penalty must be a positive number (1 is off)");
+  return Status::ok();
+}
+
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> recent) {
   const int32_t n_vocab = int32_t(logits.size());
+  // A NaN logit (from a broken model file) must not reach the comparisons below: it would break the
+  // ordering the sorts rely on. It becomes the least likely token.
+  for (float& l : logits)
+    if (std::isnan(l)) l = -INFINITY;
   // Repetition penalty (CTRL paper, as llama.cpp applies it): each distinct recent token's logit is
   // divided by the penalty if positive, multiplied if negative.
   if (params_.repeat_penalty != 1.0f && params_.repeat_last_n != 0 && !recent.empty()) {

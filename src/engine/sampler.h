@@ -7,6 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "core/status.h"
+
 namespace greenllm::engine {
 
 struct SamplingParams {
@@ -17,6 +19,10 @@ struct SamplingParams {
   float repeat_penalty = 1.0f;  // 1: off; > 1 discourages tokens seen in the last repeat_last_n
   int32_t repeat_last_n = 64;
   uint64_t seed = 0;
+
+  // Values in range (temperature finite, top_p and min_p in [0, 1], repeat_penalty > 0); the error
+  // names the parameter.
+  Status validate() const;
 };
 
 class Sampler {

@@ -242,6 +242,7 @@ Result<HfConfig> parse_hf_config(const std::string& json_text, const std::string
         if (!*r) return r->status();
       if (*low == *high) return bad("rope_scaling low_freq_factor equals high_freq_factor");
       cfg.rope_scaling_type = type;
+      GREENLLM_TRY(hp.validate(where));  // n_rot bounded before it sizes the factor table
       cfg.rope_freqs = llama3_rope_factors(theta, hp.n_rot, *factor, *low, *high, *old_ctx);
     } else if (!type.empty() && type != "default") {
       return bad(fmt::format("rope scaling type '{}' is not supported (linear, llama3)", type));

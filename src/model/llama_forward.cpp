@@ -34,7 +34,7 @@ void add_bias(float* y, const Weight& b, int64_t n_tok, int64_t dim) {
 
 LlamaForward::LlamaForward(const LlamaModel& model, ThreadPool& pool, int64_t max_batch,
                            const kernels::KernelTable& kernels)
-    : model_(model), pool_(pool), kernels_(kernels), max_batch_(std::max<int64_t>(1, max_batch)) {
+    : model_(model), pool_(pool), kernels_(kernels), max_batch_(std::clamp<int64_t>(max_batch, 1, kMaxBatchTokens)) {
   const auto& h = model.hparams;
   const auto n = size_t(max_batch_);
   x_.resize(n * size_t(h.n_embd));
@@ -113,8 +113,8 @@ void LlamaForward::attention(SequenceState& seq, int64_t layer, int64_t n_tok) {
     int64_t b, e;
     ThreadPool::split(n_tok * h.n_head, ith, nth, 1, &b, &e);
     float* scores = scores_.data() + int64_t(ith) * n_ctx;
-    for (int64_t job = b; job < e; ++job) {
-      const int64_t t = job / h.n_head, head = job % h.n_head, g = head / group;
+    for (int64_t pair = b; pair < e; ++pair) {
+      const int64_t t = pair / h.n_head, head = pair % h.n_head, g = head / group;
       const float* q = q_.data() + t * q_dim + head * hd;
       const int64_t n_keys = pos0 + t + 1;
       float max_score = -INFINITY;

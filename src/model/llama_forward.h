@@ -17,9 +17,13 @@ class ThreadPool;
 
 namespace greenllm::model {
 
+// Tokens computed at once at most; longer inputs go in chunks (bounds the workspace).
+constexpr int64_t kMaxBatchTokens = 4096;
+
 class LlamaForward {
  public:
-  // `max_batch` bounds the tokens computed at once (longer inputs go in chunks) and so the workspace.
+  // `max_batch` (clamped to 1..kMaxBatchTokens) bounds the tokens computed at once (longer inputs go
+  // in chunks) and so the workspace.
   LlamaForward(const LlamaModel& model, ThreadPool& pool, int64_t max_batch = 512,
                const kernels::KernelTable& kernels = kernels::active());
 

@@ -27,7 +27,8 @@ Status LlamaHParams::validate(const std::string& where) const {
     return bad(fmt::format("rope dimension count {} must be even and at most the head dimension {}", n_rot, head_dim));
   if (n_ff <= 0 || n_ff > kMaxDim) return bad(fmt::format("feed-forward length {} out of range", n_ff));
   if (n_vocab <= 0 || n_vocab > (int64_t(1) << 24)) return bad(fmt::format("vocabulary size {} out of range", n_vocab));
-  if (n_ctx_train <= 0) return bad(fmt::format("context length {} out of range", n_ctx_train));
+  if (n_ctx_train <= 0 || n_ctx_train > kMaxContext)
+    return bad(fmt::format("context length {} out of range (1..{})", n_ctx_train, kMaxContext));
   if (!(rms_eps > 0.0f) || rms_eps > 1.0f) return bad("rms epsilon out of range");
   if (!(rope_freq_base > 0.0f)) return bad("rope frequency base must be positive");
   if (!(rope_freq_scale > 0.0f)) return bad("rope frequency scale must be positive");

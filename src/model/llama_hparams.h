@@ -16,6 +16,9 @@ namespace greenllm::model {
 // Llama and llama2.c do; NEOX rotates (i, i + n_rot/2), as GPT-NeoX and Qwen2 do.
 enum class RopeType { NORM, NEOX };
 
+// Largest context length accepted from a file or a flag (16M positions).
+constexpr int64_t kMaxContext = int64_t(1) << 24;
+
 struct LlamaHParams {
   std::string arch = "llama";
   int64_t n_vocab = 0;

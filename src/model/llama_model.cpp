@@ -37,6 +37,7 @@ class GgufBinder {
       return Status::error(fmt::format("{}: tensor {} has type {}, which greenllm cannot compute yet "
                                        "(supported: f32, f16, bf16)",
                                        file_.path(), name, ggml_type_name(t->type)));
+    GREENLLM_TRY(aligned(*t));
     *out = Weight{t->type, n_in, n_out, t->data};
     return Status::ok();
   }
@@ -51,13 +52,14 @@ class GgufBinder {
     if (t->n_elements() != n || t->shape.empty() || t->shape[0] != n)
       return Status::error(fmt::format("{}: tensor {} has shape {}, expected {{{}}}", file_.path(), name,
                                        shape_str(t->shape), n));
+    if (t->type != GgmlType::F32 && t->type != GgmlType::F16 && t->type != GgmlType::BF16)
+      return Status::error(fmt::format("{}: tensor {} has type {}; vectors must be f32, f16 or bf16",
+                                       file_.path(), name, ggml_type_name(t->type)));
+    GREENLLM_TRY(aligned(*t));
     if (t->type == GgmlType::F32) {
       *out = Weight{GgmlType::F32, n, 1, t->data};
       return Status::ok();
     }
-    if (t->type != GgmlType::F16 && t->type != GgmlType::BF16)
-      return Status::error(fmt::format("{}: tensor {} has type {}; vectors must be f32, f16 or bf16",
-                                       file_.path(), name, ggml_type_name(t->type)));
     std::vector<float> v(static_cast<size_t>(n));
     const auto* src = reinterpret_cast<const uint8_t*>(t->data);
     for (int64_t i = 0; i < n; ++i) {
@@ -71,6 +73,16 @@ class GgufBinder {
   }
 
  private:
+  // The kernels read elements through typed pointers: a file with general.alignment 1 or 2 could
+  // place a tensor where that is undefined behaviour.
+  Status aligned(const formats::GgufTensorInfo& t) const {
+    const size_t elem = t.type == GgmlType::F32 ? 4 : 2;
+    if (reinterpret_cast<uintptr_t>(t.data) % elem != 0)
+      return Status::error(fmt::format("{}: tensor {} is not aligned to its {}-byte elements (general.alignment too small)",
+                                       file_.path(), t.name, elem));
+    return Status::ok();
+  }
+
   const formats::GgufFile& file_;
   LlamaModel& model_;
 };

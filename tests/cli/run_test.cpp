@@ -242,6 +242,37 @@ TEST(RunErrors, CorruptGguf) {
   expect_one_line_error(run_args({greenllm_binary(), "run", "-m", empty, "-n", "4"}), empty);
 }
 
+// Flags out of range are refused before any work, never sized into allocations or divisions.
+TEST(RunErrors, HostileFlagValues) {
+  GREENLLM_REQUIRE_FIXTURE(model, model_fixture, "stories260K.gguf");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--repeat-penalty", "0"}, "repeat_penalty"},
+      {{"--temp", "nan"}, "temperature"},
+      {{"--top-p", "1.5"}, "top_p"},
+      {{"--min-p", "-0.1"}, "min_p"},
+  };
+  for (const auto& [flags, says] : cases) {
+    std::vector<std::string> args = {greenllm_binary(), "run", "-m", model, "-n", "4"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const CommandResult r = run_args(args);
+    EXPECT_EQ(r.exit_code, 1) << flags[0];
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+  }
+  // Usage errors from the parser: out-of-range thread and context counts.
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"-t", "0"}, {"-t", "100000"}, {"-c", "0"}, {"-c", "1000000000000"}}) {
+    std::vector<std::string> args = {greenllm_binary(), "run", "-m", model, "-n", "4"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const CommandResult r = run_args(args);
+    EXPECT_NE(r.exit_code, 0) << flags[0] << " " << flags[1];
+    EXPECT_EQ(r.out.find("Once"), std::string::npos) << "generated despite " << flags[0] << " " << flags[1];
+  }
+  // A huge batch size is clamped (prompts go in chunks), not sized into the workspace.
+  const CommandResult big = run_args({greenllm_binary(), "run", "-m", model, "-b", "1000000000000", "-p",
+                                      "Once upon a time", "-n", "4", "--temp", "0", "-t", "1"});
+  EXPECT_EQ(big.exit_code, 0) << big.err;
+}
+
 TEST(RunErrors, UnknownFlag) {
   GREENLLM_REQUIRE_FIXTURE(model, model_fixture, "stories260K.gguf");
   const CommandResult r = run_args({greenllm_binary(), "run", "-m", model, "--no-such-flag"});

@@ -24,7 +24,9 @@ std::string greedy_from_bos(const std::string& model, const std::string& tokeniz
   auto stats = generate(fwd, seq, *loaded->tokenizer, {loaded->tokenizer->bos_id()}, params,
                         [&](std::string_view piece) { text += piece; });
   EXPECT_TRUE(stats.is_ok()) << stats.message();
-  if (stats.is_ok()) EXPECT_EQ(stats->n_generated_tokens, n);
+  if (stats.is_ok()) {
+    EXPECT_EQ(stats->n_generated_tokens, n);
+  }
   return text;
 }
 

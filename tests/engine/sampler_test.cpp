@@ -112,5 +112,30 @@ TEST(Sampler, RepetitionPenaltyDividesPositiveAndMultipliesNegative) {
   EXPECT_FLOAT_EQ(logits[1], 2.0f);
 }
 
+TEST(Sampler, NanLogitsAreNeverPicked) {
+  std::vector<float> logits = {NAN, 1.0f, NAN, 3.0f, 2.0f};
+  Sampler greedy(plain(0.0f));
+  auto l = logits;
+  EXPECT_EQ(greedy.sample(l, {}), 3);
+  auto p = plain(1.0f);
+  p.top_k = 3;
+  Sampler s(p);
+  for (int i = 0; i < 200; ++i) {
+    l = logits;
+    const int32_t id = s.sample(l, {});
+    EXPECT_TRUE(id == 1 || id == 3 || id == 4) << id;
+  }
+}
+
+TEST(Sampler, ParamsOutOfRangeAreNamed) {
+  SamplingParams p;
+  EXPECT_TRUE(p.validate().is_ok());
+  p.repeat_penalty = 0.0f;
+  EXPECT_NE(p.validate().message().find("repeat_penalty"), std::string::npos);
+  p = SamplingParams{};
+  p.top_p = NAN;
+  EXPECT_NE(p.validate().message().find("top_p"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace greenllm::engine
