@@ -32,8 +32,7 @@ struct ConvertOptions {
   bool no_vocab = false;
 };
 
-// The vocabulary of a Hugging Face folder (tokenizer.json). Its importer is not written yet, so this
-// is the one place to connect it; until then only --no-vocab converts such a folder.
+// The vocabulary of a Hugging Face folder (tokenizer.json + tokenizer_config.json); none with --no-vocab.
 Result<std::optional<tokenizer::Vocab>> hf_vocab(const std::string& dir, bool no_vocab) {
   if (no_vocab) return std::optional<tokenizer::Vocab>();
   auto vocab = tokenizer::vocab_from_hf(dir);

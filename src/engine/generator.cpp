@@ -10,9 +10,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Length of the longest suffix of `text` that is a proper prefix of some stop string: those bytes
-// may still become a stop string, so they are held back.
-size_t stop_prefix_suffix(std::string_view text, const std::vector<std::string>& stops) {
+}  // namespace
+
+size_t stop_string_holdback(std::string_view text, const std::vector<std::string>& stops) {
   size_t hold = 0;
   for (const auto& s : stops)
     for (size_t len = std::min(s.size() - 1, text.size()); len > hold; --len)
@@ -22,8 +22,6 @@ size_t stop_prefix_suffix(std::string_view text, const std::vector<std::string>&
       }
   return hold;
 }
-
-}  // namespace
 
 const char* stop_reason_name(StopReason r) {
   switch (r) {
@@ -75,7 +73,7 @@ Result<GenerateStats> generate(model::LlamaForward& forward, model::SequenceStat
         stats.stop_reason = StopReason::STOP_STRING;
         break;
       }
-      const size_t hold = stop_prefix_suffix(pending, params.stop);
+      const size_t hold = stop_string_holdback(pending, params.stop);
       if (pending.size() > hold) {
         on_text(std::string_view(pending).substr(0, pending.size() - hold));
         pending.erase(0, pending.size() - hold);

@@ -29,11 +29,15 @@ const char* stop_reason_name(StopReason r);
 struct GenerateStats {
   int64_t n_prompt_tokens = 0;
   int64_t n_generated_tokens = 0;
-  double prompt_seconds = 0.0;      // prompt processing, up to the first sampled token
+  double prompt_seconds = 0.0;      // the forward pass over the prompt
   double generation_seconds = 0.0;  // every decode step after that
   StopReason stop_reason = StopReason::LENGTH;
   std::vector<int32_t> generated;   // the ids, including a final EOS if one was sampled
 };
+
+// Length of the longest suffix of `text` that is a proper prefix of some stop string: those bytes
+// may still become a stop string, so a streaming caller holds them back.
+size_t stop_string_holdback(std::string_view text, const std::vector<std::string>& stops);
 
 // `prompt` must hold at least one token (BOS alone for an empty prompt). `on_text` receives the
 // generated text (never the prompt) in pieces that are final: complete UTF-8 and past any possible

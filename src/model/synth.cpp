@@ -12,6 +12,7 @@
 #include "core/fp16.h"
 #include "core/thread_pool.h"
 #include "formats/gguf.h"
+#include "model/gguf_export.h"
 #include "tokenizer/vocab.h"
 
 namespace greenllm::model {
@@ -106,23 +107,7 @@ Status write_synth_model(const SynthSpec& spec, const SynthOptions& opts, const 
     return Status::error("synth: the built-in vocabulary needs at least 259 tokens (3 special + 256 bytes)");
 
   formats::GgufContent c;
-  const std::string a = h.arch + ".";
-  c.set("general.architecture", formats::GgufValue::string(h.arch));
-  c.set("general.name", formats::GgufValue::string("greenllm synthetic " + spec.name));
-  c.set("general.file_type", formats::GgufValue::u32(opts.type == GgmlType::F32 ? 0 : opts.type == GgmlType::F16 ? 1 : 32));
-  c.set(a + "context_length", formats::GgufValue::u32(uint32_t(h.n_ctx_train)));
-  c.set(a + "embedding_length", formats::GgufValue::u32(uint32_t(h.n_embd)));
-  c.set(a + "block_count", formats::GgufValue::u32(uint32_t(h.n_layer)));
-  c.set(a + "feed_forward_length", formats::GgufValue::u32(uint32_t(h.n_ff)));
-  c.set(a + "attention.head_count", formats::GgufValue::u32(uint32_t(h.n_head)));
-  c.set(a + "attention.head_count_kv", formats::GgufValue::u32(uint32_t(h.n_head_kv)));
-  c.set(a + "attention.layer_norm_rms_epsilon", formats::GgufValue::f32(h.rms_eps));
-  c.set(a + "rope.freq_base", formats::GgufValue::f32(h.rope_freq_base));
-  c.set(a + "rope.dimension_count", formats::GgufValue::u32(uint32_t(h.n_rot)));
-  if (h.head_dim != h.n_embd / h.n_head) {
-    c.set(a + "attention.key_length", formats::GgufValue::u32(uint32_t(h.head_dim)));
-    c.set(a + "attention.value_length", formats::GgufValue::u32(uint32_t(h.head_dim)));
-  }
+  write_hparams_metadata(h, opts.type, "greenllm synthetic " + spec.name, /*write_head_dim=*/false, c);
 
   if (opts.vocab_from.empty()) {
     tokenizer::Vocab vocab;

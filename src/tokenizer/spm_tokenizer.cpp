@@ -5,17 +5,12 @@
 
 #include <algorithm>
 
+#include "tokenizer/unicode.h"
+
 namespace greenllm::tokenizer {
 namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581 "▁", SentencePiece's space
-
-// Bytes in the UTF-8 sequence that starts with `lead`, from its high nibble as llama.cpp counts
-// (a stray continuation byte is a character of its own).
-size_t utf8_len(uint8_t lead) {
-  static constexpr uint8_t kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-  return kLen[lead >> 4];
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -287,6 +287,11 @@ INSTANTIATE_TEST_SUITE_P(
                       make_case("linear_scaling", [](Case& c) { c.linear_factor = 4.0f; }),
                       make_case("llama31_rope_freqs", [](Case& c) { c.rope_freqs = true; c.rope_base = 500000.0f; c.n_head_kv = 2; }),
                       make_case("head_dim_not_embd_over_heads", [](Case& c) { c.head_dim = 16; c.n_rot = 16; }),
+                      // 32 heads of 64: the later prompt chunks cross the threshold above which attention is
+                      // spread over the threads, so that path is checked too.
+                      make_case("threaded_attention", [](Case& c) {
+                        c.n_head = 32; c.n_head_kv = 8; c.head_dim = 64; c.n_rot = 64;
+                      }),
                       make_case("odd_sizes_f16", [](Case& c) {
                         c.n_embd = 36; c.n_ff = 43; c.n_vocab = 53; c.head_dim = 6; c.n_rot = 6; c.n_head = 6;
                         c.n_head_kv = 3; c.type = GgmlType::F16; c.tied = true;
