@@ -23,7 +23,8 @@ class ThreadPool {
   int n_threads() const { return n_threads_; }
 
   // Runs fn(ith, nth) on every thread (ith in [0, nth)), the caller being ith = 0; returns when
-  // all have finished. Not reentrant.
+  // all have finished. Not reentrant. Jobs must not throw: errors are values (Status) that the
+  // caller collects after the join.
   void run(const std::function<void(int ith, int nth)>& fn);
 
   // Splits [0, n) into nth contiguous ranges, the last ones possibly empty, aligned to `align`.

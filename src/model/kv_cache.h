@@ -2,6 +2,7 @@
 // are filled. Several sequences will share one batch later; each owns its own state.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <vector>
 
@@ -16,7 +17,11 @@ class SequenceState {
 
   int64_t n_ctx() const { return n_ctx_; }
   int64_t n_past() const { return n_past_; }
-  void set_n_past(int64_t n) { n_past_ = n; }  // n <= n_past: forget the positions after n
+  // Positions [0, n) are filled: the forward pass advances it; a smaller n forgets what follows.
+  void set_n_past(int64_t n) {
+    assert(n >= 0 && n <= n_ctx_);
+    n_past_ = n;
+  }
   int64_t kv_dim() const { return kv_dim_; }
   uint64_t size_bytes() const { return uint64_t(k_.size() + v_.size()) * sizeof(float); }
 
