@@ -18,6 +18,7 @@
 #include "formats/gguf.h"
 #include "formats/safetensors_writer.h"
 #include "model/hf_import.h"
+#include "model/hf_llama_tensors.h"
 #include "model/model_loader.h"
 #include "test_util.h"
 
@@ -253,9 +254,8 @@ struct TinyHf {
   bool tied, biases, llama3;
 };
 
+// Writes config.json and model.safetensors into `dir` (an existing, empty directory).
 void write_tiny_hf(const TinyHf& c, int n_vocab, const std::string& dir) {
-  fs::remove_all(dir);
-  fs::create_directories(dir);
   nlohmann::ordered_json j;
   j["architectures"] = {c.arch};
   j["hidden_size"] = c.n_embd;
@@ -283,27 +283,15 @@ void write_tiny_hf(const TinyHf& c, int n_vocab, const std::string& dir) {
     for (float& x : v) x = offset + scale * normal(rng);
     tensors.push_back(st_tensor(name, c.dtype, std::move(shape), v));
   };
-  const int q = c.n_head * c.head_dim, kv = c.n_kv * c.head_dim;
-  add("model.embed_tokens.weight", {n_vocab, c.n_embd}, 1.0f, 0.0f);
-  add("model.norm.weight", {c.n_embd}, 0.1f, 1.0f);
-  if (!c.tied) add("lm_head.weight", {n_vocab, c.n_embd}, 0.5f, 0.0f);
-  for (int l = 0; l < 2; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    add(p + "input_layernorm.weight", {c.n_embd}, 0.1f, 1.0f);
-    add(p + "self_attn.q_proj.weight", {q, c.n_embd}, 0.4f, 0.0f);
-    add(p + "self_attn.k_proj.weight", {kv, c.n_embd}, 0.4f, 0.0f);
-    add(p + "self_attn.v_proj.weight", {kv, c.n_embd}, 0.4f, 0.0f);
-    if (c.biases) {
-      add(p + "self_attn.q_proj.bias", {q}, 0.3f, 0.0f);
-      add(p + "self_attn.k_proj.bias", {kv}, 0.3f, 0.0f);
-      add(p + "self_attn.v_proj.bias", {kv}, 0.3f, 0.0f);
-    }
-    add(p + "self_attn.o_proj.weight", {c.n_embd, q}, 0.4f, 0.0f);
-    add(p + "post_attention_layernorm.weight", {c.n_embd}, 0.1f, 1.0f);
-    add(p + "mlp.gate_proj.weight", {c.n_ff, c.n_embd}, 0.4f, 0.0f);
-    add(p + "mlp.up_proj.weight", {c.n_ff, c.n_embd}, 0.4f, 0.0f);
-    add(p + "mlp.down_proj.weight", {c.n_embd, c.n_ff}, 0.4f, 0.0f);
-  }
+  const HfLlamaDims dims{.n_vocab = n_vocab,
+                         .n_embd = c.n_embd,
+                         .n_layer = 2,
+                         .q_dim = c.n_head * c.head_dim,
+                         .kv_dim = c.n_kv * c.head_dim,
+                         .n_ff = c.n_ff,
+                         .tied = c.tied,
+                         .biases = c.biases};
+  for_each_hf_llama_tensor(dims, {.output = 0.5, .projection = 0.4}, add);
   st_write(dir + "/model.safetensors", tensors);
 }
 
@@ -338,7 +326,7 @@ TEST(Convert, LlamaCppAgreesOnConvertedHuggingFaceCheckpoints) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.arch);
-    const std::string dir = temp_path("tiny-hf-" + c.arch);
+    const std::string dir = fresh_dir("tiny-hf-" + c.arch);
     write_tiny_hf(c, n_vocab, dir);
     model::HfImportOptions opts;
     opts.vocab = byte_vocab(n_vocab);

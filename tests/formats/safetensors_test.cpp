@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 
 #include "formats/safetensors_writer.h"
 #include "test_util.h"
@@ -14,20 +13,13 @@
 namespace greenllm::formats {
 namespace {
 
-namespace fs = std::filesystem;
+using test::fresh_dir;
 using test::st_tensor;
 
 std::vector<float> ramp(size_t n, float scale = 0.25f) {
   std::vector<float> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = scale * (float(i) - float(n) / 2);
   return v;
-}
-
-std::string fresh_dir(const std::string& name) {
-  const std::string dir = test::temp_path(name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
 }
 
 TEST(Safetensors, ReadsF32F16Bf16WithShapesAndMetadata) {

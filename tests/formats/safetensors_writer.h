@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "core/fp16.h"
+#include "test_util.h"
 
 namespace greenllm::test {
 
@@ -81,6 +83,14 @@ inline void st_write_raw(const std::string& path, const std::string& bytes) {
 inline void st_write(const std::string& path, const std::vector<StTensor>& tensors,
                      const std::map<std::string, std::string>& metadata = {{"format", "pt"}}) {
   st_write_raw(path, st_file_bytes(tensors, metadata));
+}
+
+// An empty directory temp_path(name) for a checkpoint (what was there before is removed).
+inline std::string fresh_dir(const std::string& name) {
+  const std::string dir = temp_path(name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 // Writes `shards` as dir/model-0000i-of-0000n.safetensors and dir/model.safetensors.index.json.

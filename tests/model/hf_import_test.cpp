@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <numbers>
@@ -20,6 +19,7 @@
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "formats/safetensors_writer.h"
+#include "model/hf_llama_tensors.h"
 #include "model/llama_forward.h"
 #include "model/llama_model.h"
 #include "test_util.h"
@@ -27,8 +27,8 @@
 namespace greenllm::model {
 namespace {
 
-namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
+using test::fresh_dir;
 
 struct HfCase {
   std::string name;
@@ -87,27 +87,15 @@ HfModel make_hf_model(const HfCase& c, uint64_t seed) {
     for (int64_t i = 0; i < n; ++i) t.values.push_back(round_to(offset + scale * normal(rng), c.dtype));
     m.t[name] = std::move(t);
   };
-  const int q_dim = c.n_head * c.hd(), kv_dim = c.n_kv * c.hd();
-  add("model.embed_tokens.weight", {c.n_vocab, c.n_embd}, 1.0, 0.0);
-  add("model.norm.weight", {c.n_embd}, 0.1, 1.0);
-  if (!c.tied) add("lm_head.weight", {c.n_vocab, c.n_embd}, 0.3, 0.0);
-  for (int l = 0; l < c.n_layer; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    add(p + "input_layernorm.weight", {c.n_embd}, 0.1, 1.0);
-    add(p + "self_attn.q_proj.weight", {q_dim, c.n_embd}, 0.3, 0.0);
-    add(p + "self_attn.k_proj.weight", {kv_dim, c.n_embd}, 0.3, 0.0);
-    add(p + "self_attn.v_proj.weight", {kv_dim, c.n_embd}, 0.3, 0.0);
-    if (c.biases) {
-      add(p + "self_attn.q_proj.bias", {q_dim}, 0.3, 0.0);
-      add(p + "self_attn.k_proj.bias", {kv_dim}, 0.3, 0.0);
-      add(p + "self_attn.v_proj.bias", {kv_dim}, 0.3, 0.0);
-    }
-    add(p + "self_attn.o_proj.weight", {c.n_embd, q_dim}, 0.3, 0.0);
-    add(p + "post_attention_layernorm.weight", {c.n_embd}, 0.1, 1.0);
-    add(p + "mlp.gate_proj.weight", {c.n_ff, c.n_embd}, 0.3, 0.0);
-    add(p + "mlp.up_proj.weight", {c.n_ff, c.n_embd}, 0.3, 0.0);
-    add(p + "mlp.down_proj.weight", {c.n_embd, c.n_ff}, 0.3, 0.0);
-  }
+  const test::HfLlamaDims dims{.n_vocab = c.n_vocab,
+                               .n_embd = c.n_embd,
+                               .n_layer = c.n_layer,
+                               .q_dim = c.n_head * c.hd(),
+                               .kv_dim = c.n_kv * c.hd(),
+                               .n_ff = c.n_ff,
+                               .tied = c.tied,
+                               .biases = c.biases};
+  test::for_each_hf_llama_tensor(dims, test::HfRandomScales{}, add);
   return m;
 }
 
@@ -134,13 +122,6 @@ ojson config_json(const HfCase& c) {
                          {"high_freq_factor", kL3High}, {"original_max_position_embeddings", kL3OldCtx}};
   else j["rope_scaling"] = nullptr;
   return j;
-}
-
-std::string fresh_dir(const std::string& name) {
-  const std::string dir = test::temp_path(name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
 }
 
 // Writes config.json and the weights (one file, or n_shards with an index; with `alias`, the

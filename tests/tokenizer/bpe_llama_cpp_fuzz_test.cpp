@@ -41,20 +41,7 @@ std::vector<std::pair<std::string, bool>> random_texts(uint32_t seed, const std:
       "def f(x):\n    return x**2", "<s>", "</s>", "<|", "|>", "\xE2\x96\x81",
   };
   // clang-format on
-  std::mt19937 rng(seed);
-  std::vector<std::pair<std::string, bool>> texts;
-  for (int i = 0; i < n_texts; ++i) {
-    std::string s;
-    const int n = int(rng() % 24);
-    for (int k = 0; k < n; ++k) {
-      if (!specials.empty() && rng() % 10 == 0)
-        s += specials[rng() % specials.size()];
-      else
-        s += kPieces[rng() % kPieces.size()];
-    }
-    texts.emplace_back(s, rng() % 2 == 0);
-  }
-  return texts;
+  return test_util::random_texts(seed, kPieces, specials, n_texts, /*max_pieces=*/24, /*special_one_in=*/10);
 }
 
 // Compares on the vocab of `vocab_file`, with tokenizer.ggml.pre replaced by `pre` when not empty.

@@ -5,40 +5,15 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-
 #include "tokenizer_test_util.h"
 
 namespace greenllm::tokenizer {
 namespace {
 
-using test_util::ids_to_string;
+using test_util::check_golden;
 
-// Every text of the pair encodes to its line (no BOS, parse_special off, as llama.cpp's
+// Every text of each pair encodes to its line (no BOS, parse_special off, as llama.cpp's
 // test-tokenizer-0) and decodes back to itself.
-void check_golden(const std::string& name) {
-  const std::string base = "tokenizer/ggml-vocab-" + name + ".gguf";
-  const auto gguf = test::model_fixture(base);
-  const auto inp = test::model_fixture(base + ".inp");
-  const auto out = test::model_fixture(base + ".out");
-  if (!gguf || !inp || !out) GTEST_SKIP() << "fixture " << base << "(.inp/.out) not found; skipping";
-  const auto tok = test_util::tokenizer_from_gguf(*gguf);
-  ASSERT_NE(tok, nullptr);
-  const auto texts = test_util::read_inp(*inp);
-  const auto expected = test_util::read_out(*out);
-  ASSERT_EQ(texts.size(), expected.size());
-  ASSERT_EQ(texts.size(), 46u);
-  int n_pass = 0;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    const auto ids = tok->encode(texts[i], /*add_special=*/false, /*parse_special=*/false);
-    EXPECT_EQ(ids_to_string(ids), ids_to_string(expected[i])) << name << " text " << i << ": '" << texts[i] << "'";
-    EXPECT_EQ(tok->decode(ids), texts[i]) << name << " text " << i;
-    n_pass += ids == expected[i];
-  }
-  std::printf("%s: %d/%zu texts match\n", name.c_str(), n_pass, texts.size());
-  EXPECT_EQ(n_pass, int(texts.size()));
-}
-
 TEST(TokenizerBpeGolden, LlamaBpe) { check_golden("llama-bpe"); }
 TEST(TokenizerBpeGolden, Qwen2) { check_golden("qwen2"); }
 TEST(TokenizerBpeGolden, Gpt2) { check_golden("gpt-2"); }
@@ -86,24 +61,7 @@ TEST(TokenizerBpeSpecial, Gpt2HasNoBos) {
 }
 
 // 1 MB of real text well under a second (about 0.1 s here in a release build).
-TEST(TokenizerBpePerformance, OneMegabyte) {
-  GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-qwen2.gguf");
-  GREENLLM_REQUIRE_FIXTURE(wiki, data_fixture, "wikitext-2-raw/wiki.test.raw");
-  const auto tok = test_util::tokenizer_from_gguf(path);
-  ASSERT_NE(tok, nullptr);
-  const std::string text = test::read_file(wiki).substr(0, 1 << 20);
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto ids = tok->encode(text, true, false);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_GT(ids.size(), 200000u);
-  EXPECT_EQ(tok->decode(ids), text);
-  std::printf("encoded %zu bytes into %zu tokens in %.3f s\n", text.size(), ids.size(), seconds);
-#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
-  (void)seconds;  // sanitized and debug builds only check correctness
-#else
-  EXPECT_LT(seconds, 1.0);
-#endif
-}
+TEST(TokenizerBpePerformance, OneMegabyte) { test_util::check_one_megabyte("tokenizer/ggml-vocab-qwen2.gguf"); }
 
 }  // namespace
 }  // namespace greenllm::tokenizer

@@ -49,20 +49,7 @@ std::vector<std::pair<std::string, bool>> random_texts(uint32_t seed, const std:
       "\xE2\x80\x99", "\xE2\x80\x94", "I'm", " 'll", "'S", "'VE", "1,000", "3.14", "\r\n", "\xEF\xBB\xBF",
   };
   // clang-format on
-  std::mt19937 rng(seed);
-  std::vector<std::pair<std::string, bool>> texts;
-  for (int i = 0; i < n_texts; ++i) {
-    std::string s;
-    const int n = int(rng() % 20);
-    for (int k = 0; k < n; ++k) {
-      if (!specials.empty() && rng() % 8 == 0)
-        s += specials[rng() % specials.size()];
-      else
-        s += kPieces[rng() % kPieces.size()];
-    }
-    texts.emplace_back(s, rng() % 2 == 0);
-  }
-  return texts;
+  return test_util::random_texts(seed, kPieces, specials, n_texts, /*max_pieces=*/20, /*special_one_in=*/8);
 }
 
 // Ours (add_special as given, parse_special on: the JavaScript tokenizer always matches added

@@ -5,44 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <random>
 
-#include "formats/gguf.h"
-#include "test_util.h"
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/vocab.h"
+#include "tokenizer_test_util.h"
 
 namespace greenllm::tokenizer {
 namespace {
-namespace fs = std::filesystem;
-
-const std::string kNodeModules = GREENLLM_SOURCE_DIR "/tests/node/node_modules";
-
-// Reads [[text, parse_special], ...] and prints llama.cpp's ids (add_special off) as a JSON array.
-constexpr const char* kScript = R"js(
-import fs from "fs";
-const [entry, model_path, in_path] = process.argv.slice(2);
-const {getLlama, LlamaLogLevel} = await import(entry);
-const llama = await getLlama({gpu: false, build: "never", skipDownload: true, progressLogs: false,
-                              logLevel: LlamaLogLevel.error});
-const model = await llama.loadModel({modelPath: model_path, gpuLayers: 0, vocabOnly: true});
-const items = JSON.parse(fs.readFileSync(in_path, "utf8"));
-const out = items.map(([text, special]) => Array.from(model.tokenize(text, special)));
-await new Promise((resolve) => process.stdout.write(JSON.stringify(out), resolve));
-await model.dispose();
-)js";
-
-// Empty when llama.cpp through node can run here, else why not.
-std::string llama_cpp_unavailable() {
-  std::string node;
-  if (test::run_command("command -v node", &node) != 0 || node.empty()) return "node not on PATH";
-  for (const char* package : {"node-llama-cpp", "@node-llama-cpp/linux-x64"}) {
-    if (!fs::exists(fs::path(kNodeModules) / package)) return kNodeModules + "/" + package + " missing";
-  }
-  return "";
-}
 
 std::vector<std::pair<std::string, bool>> random_texts(uint32_t seed, const std::vector<std::string>& specials,
                                                        int n_texts) {
@@ -57,57 +24,27 @@ std::vector<std::pair<std::string, bool>> random_texts(uint32_t seed, const std:
       "\xE2\x80\x8B", "\xE0\xB8\x81", "\xF0\x9D\x93\x90", "\x01", "\x7F",          // zwsp ก 𝓐
   };
   // clang-format on
-  std::mt19937 rng(seed);
-  std::vector<std::pair<std::string, bool>> texts;
-  for (int i = 0; i < n_texts; ++i) {
-    std::string s;
-    const int n = int(rng() % 24);
-    for (int k = 0; k < n; ++k) {
-      if (!specials.empty() && rng() % 8 == 0)
-        s += specials[rng() % specials.size()];
-      else
-        s += kPieces[rng() % kPieces.size()];
-    }
-    texts.emplace_back(s, rng() % 2 == 0);
-  }
-  return texts;
+  return test_util::random_texts(seed, kPieces, specials, n_texts, /*max_pieces=*/24, /*special_one_in=*/8);
 }
 
 void compare_with_llama_cpp(const std::string& vocab_file, uint32_t seed, const std::vector<std::string>& specials) {
-  const std::string why = llama_cpp_unavailable();
+  const std::string why = test_util::node_unavailable({"node-llama-cpp", "@node-llama-cpp/linux-x64"});
   if (!why.empty()) GTEST_SKIP() << why << "; cannot compare with llama.cpp";
   const auto path = test::model_fixture(vocab_file);
   if (!path) GTEST_SKIP() << "fixture " << vocab_file << " not found; skipping";
-
-  auto file = formats::GgufFile::open(*path);
-  ASSERT_TRUE(file.is_ok()) << file.message();
-  auto vocab = vocab_from_gguf(**file);
-  ASSERT_TRUE(vocab.is_ok()) << vocab.message();
-  auto tok = make_tokenizer(std::move(vocab).value());
-  ASSERT_TRUE(tok.is_ok()) << tok.message();
+  const auto tok = test_util::tokenizer_from_gguf(*path);
+  ASSERT_NE(tok, nullptr);
 
   const auto texts = random_texts(seed, specials, 400);
-  nlohmann::json in = nlohmann::json::array();
-  for (const auto& [text, special] : texts) in.push_back({text, special});
-  const std::string name = fs::path(vocab_file).stem().string();
-  const std::string in_path = test::temp_path(name + "-fuzz.json");
-  const std::string script_path = test::temp_path("tokenize.mjs");
-  std::ofstream(in_path) << in.dump();
-  std::ofstream(script_path) << kScript;
-
-  std::string out;
-  const std::string cmd = "node '" + script_path + "' '" + kNodeModules + "/node-llama-cpp/dist/index.js' '" + *path +
-                          "' '" + in_path + "' 2>/dev/null";
-  ASSERT_EQ(test::run_command(cmd, &out), 0) << cmd;
-  const auto ref = nlohmann::json::parse(out, nullptr, false);
-  ASSERT_TRUE(ref.is_array() && ref.size() == texts.size()) << out.substr(0, 200);
+  const std::string name = std::filesystem::path(vocab_file).stem().string();
+  const auto ref = test_util::llama_cpp_tokenize(*path, texts, name + "-fuzz");
+  ASSERT_EQ(ref.size(), texts.size());
 
   int n_same = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
-    const auto ours = (*tok)->encode(texts[i].first, false, texts[i].second);
-    const auto theirs = ref[i].get<std::vector<int32_t>>();
-    EXPECT_EQ(ours, theirs) << "text " << i << " '" << texts[i].first << "' parse_special=" << texts[i].second;
-    n_same += ours == theirs;
+    const auto ours = tok->encode(texts[i].first, false, texts[i].second);
+    EXPECT_EQ(ours, ref[i]) << "text " << i << " '" << texts[i].first << "' parse_special=" << texts[i].second;
+    n_same += ours == ref[i];
   }
   EXPECT_EQ(n_same, int(texts.size()));
 }

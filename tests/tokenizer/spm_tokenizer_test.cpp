@@ -2,94 +2,15 @@
 // tokenizers (llama-spm, phi-3), stories260K's known ids, and behaviour checked against llama.cpp.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <sstream>
-
-#include "formats/gguf.h"
-#include "test_util.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab.h"
+#include "tokenizer_test_util.h"
 
 namespace greenllm::tokenizer {
 namespace {
 
-std::unique_ptr<Tokenizer> tokenizer_from_gguf(const std::string& path) {
-  auto file = formats::GgufFile::open(path);
-  EXPECT_TRUE(file.is_ok()) << file.message();
-  if (!file.is_ok()) return nullptr;
-  auto vocab = vocab_from_gguf(**file);
-  EXPECT_TRUE(vocab.is_ok()) << vocab.message();
-  if (!vocab.is_ok()) return nullptr;
-  auto tok = make_tokenizer(std::move(vocab).value());
-  EXPECT_TRUE(tok.is_ok()) << tok.message();
-  if (!tok.is_ok()) return nullptr;
-  return std::move(tok).value();
-}
-
-// The test texts of a .inp file, split as llama.cpp's test-tokenizer-0 does: on "\n__ggml_vocab_test__\n",
-// with nothing stripped (so a text may itself end in newlines).
-std::vector<std::string> read_inp(const std::string& path) {
-  const std::string raw = test::read_file(path);
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> texts;
-  size_t pos = 0;
-  while (pos < raw.size()) {
-    const size_t next = raw.find(sep, pos);
-    if (next == std::string::npos) {
-      texts.push_back(raw.substr(pos));
-      break;
-    }
-    texts.push_back(raw.substr(pos, next - pos));
-    pos = next + sep.size();
-  }
-  return texts;
-}
-
-// One line of ids per text (leading/trailing spaces ignored).
-std::vector<std::vector<int32_t>> read_out(const std::string& path) {
-  std::vector<std::vector<int32_t>> lines;
-  std::istringstream in(test::read_file(path));
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream ls(line);
-    std::vector<int32_t> ids;
-    for (int32_t id; ls >> id;) ids.push_back(id);
-    lines.push_back(ids);
-  }
-  return lines;
-}
-
-std::string ids_to_string(const std::vector<int32_t>& ids) {
-  std::string s;
-  for (const int32_t id : ids) {
-    if (!s.empty()) s += ' ';
-    s += std::to_string(id);
-  }
-  return s;
-}
-
-// Every text of the pair encodes to its line (no BOS, parse_special off: test-tokenizer-0's
-// common_tokenize(ctx, text, add_special=false, parse_special=false)) and decodes back to itself.
-void check_golden(const std::string& name) {
-  const std::string base = "tokenizer/ggml-vocab-" + name + ".gguf";
-  const auto gguf = test::model_fixture(base);
-  const auto inp = test::model_fixture(base + ".inp");
-  const auto out = test::model_fixture(base + ".out");
-  if (!gguf || !inp || !out) GTEST_SKIP() << "fixture " << base << "(.inp/.out) not found; skipping";
-  const auto tok = tokenizer_from_gguf(*gguf);
-  ASSERT_NE(tok, nullptr);
-  const auto texts = read_inp(*inp);
-  const auto expected = read_out(*out);
-  ASSERT_EQ(texts.size(), expected.size());
-  ASSERT_EQ(texts.size(), 46u);
-  int n_pass = 0;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    const auto ids = tok->encode(texts[i], /*add_special=*/false, /*parse_special=*/false);
-    EXPECT_EQ(ids_to_string(ids), ids_to_string(expected[i])) << name << " text " << i << ": '" << texts[i] << "'";
-    EXPECT_EQ(tok->decode(ids), texts[i]) << name << " text " << i;
-    n_pass += ids == expected[i];
-  }
-  EXPECT_EQ(n_pass, int(texts.size()));
-}
+using test_util::check_golden;
+using test_util::tokenizer_from_gguf;
 
 TEST(SpmGolden, LlamaSpm) { check_golden("llama-spm"); }
 TEST(SpmGolden, Phi3) { check_golden("phi-3"); }
@@ -254,24 +175,7 @@ TEST(SpmStreamDecoder, LeadingSpace) {
 }
 
 // 1 MB of real text in well under a second (SentencePiece-style merge queue, O(n log n)).
-TEST(SpmPerformance, OneMegabyte) {
-  GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-llama-spm.gguf");
-  GREENLLM_REQUIRE_FIXTURE(wiki, data_fixture, "wikitext-2-raw/wiki.test.raw");
-  const auto tok = tokenizer_from_gguf(path);
-  ASSERT_NE(tok, nullptr);
-  const std::string text = test::read_file(wiki).substr(0, 1 << 20);
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto ids = tok->encode(text, true, false);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_GT(ids.size(), 200000u);
-  EXPECT_EQ(tok->decode(ids), text);
-  std::printf("encoded %zu bytes into %zu tokens in %.3f s\n", text.size(), ids.size(), seconds);
-#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
-  (void)seconds;  // sanitized and debug builds only check correctness
-#else
-  EXPECT_LT(seconds, 1.0);
-#endif
-}
+TEST(SpmPerformance, OneMegabyte) { test_util::check_one_megabyte("tokenizer/ggml-vocab-llama-spm.gguf"); }
 
 }  // namespace
 }  // namespace greenllm::tokenizer

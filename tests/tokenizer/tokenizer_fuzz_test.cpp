@@ -5,10 +5,9 @@
 #include <fstream>
 #include <random>
 
-#include "formats/gguf.h"
-#include "test_util.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab.h"
+#include "tokenizer_test_util.h"
 
 namespace greenllm::tokenizer {
 namespace {
@@ -75,13 +74,9 @@ std::string random_utf8(std::mt19937& rng, size_t max_chars) {
 void round_trip(const std::string& fixture, uint32_t seed) {
   const auto path = test::model_fixture(fixture);
   if (!path) GTEST_SKIP() << "fixture " << fixture << " not found; skipping";
-  auto file = formats::GgufFile::open(*path);
-  ASSERT_TRUE(file.is_ok()) << file.message();
-  auto vocab = vocab_from_gguf(**file);
-  ASSERT_TRUE(vocab.is_ok()) << vocab.message();
-  auto tok = make_tokenizer(std::move(vocab).value());
-  ASSERT_TRUE(tok.is_ok()) << tok.message();
-  const Tokenizer& t = **tok;
+  const auto tok = test_util::tokenizer_from_gguf(*path);
+  ASSERT_NE(tok, nullptr);
+  const Tokenizer& t = *tok;
   std::mt19937 rng(seed);
   for (int i = 0; i < 3000; ++i) {
     // Invalid UTF-8 must not crash, but need not round-trip: as in llama.cpp, a lead byte swallows

@@ -4,13 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "formats/gguf.h"
@@ -78,6 +81,75 @@ inline std::string ids_to_string(const std::vector<int32_t>& ids) {
     s += std::to_string(id);
   }
   return s;
+}
+
+// Every text of the ggml-vocab-`name`.gguf .inp/.out pair encodes to its line (no BOS, parse_special
+// off: test-tokenizer-0's common_tokenize(ctx, text, add_special=false, parse_special=false)) and
+// decodes back to itself. Skips when the fixtures are missing.
+inline void check_golden(const std::string& name) {
+  const std::string base = "tokenizer/ggml-vocab-" + name + ".gguf";
+  const auto gguf = test::model_fixture(base);
+  const auto inp = test::model_fixture(base + ".inp");
+  const auto out = test::model_fixture(base + ".out");
+  if (!gguf || !inp || !out) GTEST_SKIP() << "fixture " << base << "(.inp/.out) not found; skipping";
+  const auto tok = tokenizer_from_gguf(*gguf);
+  ASSERT_NE(tok, nullptr);
+  const auto texts = read_inp(*inp);
+  const auto expected = read_out(*out);
+  ASSERT_EQ(texts.size(), expected.size());
+  ASSERT_EQ(texts.size(), 46u);
+  int n_pass = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto ids = tok->encode(texts[i], /*add_special=*/false, /*parse_special=*/false);
+    EXPECT_EQ(ids_to_string(ids), ids_to_string(expected[i])) << name << " text " << i << ": '" << texts[i] << "'";
+    EXPECT_EQ(tok->decode(ids), texts[i]) << name << " text " << i;
+    n_pass += ids == expected[i];
+  }
+  std::printf("%s: %d/%zu texts match\n", name.c_str(), n_pass, texts.size());
+  EXPECT_EQ(n_pass, int(texts.size()));
+}
+
+// The first 1 MB of wikitext-2's test split, with the vocab of the GGUF fixture `vocab_fixture`:
+// round-trips, and (in optimized, unsanitized builds) encodes in under a second.
+inline void check_one_megabyte(const std::string& vocab_fixture) {
+  GREENLLM_REQUIRE_FIXTURE(path, model_fixture, vocab_fixture);
+  GREENLLM_REQUIRE_FIXTURE(wiki, data_fixture, "wikitext-2-raw/wiki.test.raw");
+  const auto tok = tokenizer_from_gguf(path);
+  ASSERT_NE(tok, nullptr);
+  const std::string text = test::read_file(wiki).substr(0, 1 << 20);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto ids = tok->encode(text, true, false);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GT(ids.size(), 200000u);
+  EXPECT_EQ(tok->decode(ids), text);
+  std::printf("encoded %zu bytes into %zu tokens in %.3f s\n", text.size(), ids.size(), seconds);
+#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
+  (void)seconds;  // sanitized and debug builds only check correctness
+#else
+  EXPECT_LT(seconds, 1.0);
+#endif
+}
+
+// `n_texts` random (text, flag) pairs: each text is up to `max_pieces - 1` items, each one of
+// `specials` with probability 1/`special_one_in` (when there are any), else one of `pieces`; the flag
+// (parse_special or add_special, as the caller uses it) is a coin toss. Deterministic in `seed`.
+inline std::vector<std::pair<std::string, bool>> random_texts(uint32_t seed, const std::vector<std::string>& pieces,
+                                                              const std::vector<std::string>& specials, int n_texts,
+                                                              int max_pieces, int special_one_in) {
+  std::mt19937 rng(seed);
+  std::vector<std::pair<std::string, bool>> texts;
+  for (int i = 0; i < n_texts; ++i) {
+    std::string s;
+    const int n = int(rng() % uint32_t(max_pieces));
+    for (int k = 0; k < n; ++k) {
+      if (!specials.empty() && rng() % uint32_t(special_one_in) == 0)
+        s += specials[rng() % specials.size()];
+      else
+        s += pieces[rng() % pieces.size()];
+    }
+    texts.emplace_back(s, rng() % 2 == 0);
+  }
+  return texts;
 }
 
 // Empty when `node` and the given packages under tests/node/node_modules are there, else why not.

@@ -10,6 +10,7 @@
 #include "formats/gguf.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer_test_util.h"
 
 namespace greenllm::tokenizer {
 namespace {
@@ -18,15 +19,7 @@ using formats::GgufContent;
 using formats::GgufFile;
 using formats::GgufValue;
 
-Vocab load_gguf_vocab(const std::string& path) {
-  auto file = GgufFile::open(path);
-  EXPECT_TRUE(file.is_ok()) << file.message();
-  if (!file.is_ok()) return {};
-  auto vocab = vocab_from_gguf(**file);
-  EXPECT_TRUE(vocab.is_ok()) << vocab.message();
-  if (!vocab.is_ok()) return {};
-  return std::move(vocab).value();
-}
+using test_util::vocab_from_gguf_fixture;
 
 // Writes a GGUF with the given metadata only (no tensors) and returns the error of reading its vocab.
 std::string vocab_error_for(const std::string& name, const std::vector<formats::GgufKeyValue>& kvs) {
@@ -53,7 +46,7 @@ std::vector<formats::GgufKeyValue> tiny_vocab_kvs() {
 
 TEST(TokenizerVocab, GgufStories260K) {
   GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "stories260K.gguf");
-  const Vocab v = load_gguf_vocab(path);
+  const Vocab v = vocab_from_gguf_fixture(path);
   EXPECT_EQ(v.model, "llama");
   ASSERT_EQ(v.n_tokens(), 512);
   EXPECT_EQ(v.scores.size(), 512u);
@@ -74,7 +67,7 @@ TEST(TokenizerVocab, GgufStories260K) {
 
 TEST(TokenizerVocab, GgufPhi3SpecialIds) {
   GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-phi-3.gguf");
-  const Vocab v = load_gguf_vocab(path);
+  const Vocab v = vocab_from_gguf_fixture(path);
   EXPECT_EQ(v.n_tokens(), 32064);
   EXPECT_EQ(v.eos_id, 32000);
   EXPECT_EQ(v.pad_id, 32000);
@@ -88,7 +81,7 @@ TEST(TokenizerVocab, Llama2cEqualsConvertedGguf) {
   GREENLLM_REQUIRE_FIXTURE(gguf, model_fixture, "stories260K.gguf");
   auto from_bin = vocab_from_llama2c(bin, -1);
   ASSERT_TRUE(from_bin.is_ok()) << from_bin.message();
-  const Vocab g = load_gguf_vocab(gguf);
+  const Vocab g = vocab_from_gguf_fixture(gguf);
   const Vocab& b = from_bin.value();
   ASSERT_EQ(b.n_tokens(), g.n_tokens());
   for (int32_t i = 0; i < b.n_tokens(); ++i) {
@@ -134,13 +127,13 @@ TEST(TokenizerVocab, Llama2cErrors) {
 
 TEST(TokenizerVocab, GgufRoundTrip) {
   GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-phi-3.gguf");
-  const Vocab v = load_gguf_vocab(path);
+  const Vocab v = vocab_from_gguf_fixture(path);
   GgufContent content;
   vocab_to_gguf(v, content);
   content.set("general.name", GgufValue::string(v.model_name));
   const std::string out = test::temp_path("phi3-vocab-roundtrip.gguf");
   ASSERT_TRUE(formats::write_gguf(out, content).is_ok());
-  const Vocab w = load_gguf_vocab(out);
+  const Vocab w = vocab_from_gguf_fixture(out);
   EXPECT_EQ(w.model, v.model);
   EXPECT_EQ(w.tokens, v.tokens);
   EXPECT_EQ(w.scores, v.scores);
@@ -206,7 +199,7 @@ TEST(TokenizerVocab, FlagsFromGguf) {
   for (const auto& kv : kvs) content.set(kv.key, kv.value);
   const std::string path = test::temp_path("flags.gguf");
   ASSERT_TRUE(formats::write_gguf(path, content).is_ok());
-  const Vocab v = load_gguf_vocab(path);
+  const Vocab v = vocab_from_gguf_fixture(path);
   EXPECT_FALSE(v.add_space_prefix);
   EXPECT_FALSE(v.add_bos);
   EXPECT_TRUE(v.add_eos);
@@ -225,7 +218,7 @@ TEST(TokenizerVocab, UnsupportedModelIsAClearError) {
 
 TEST(TokenizerVocab, UnknownPreTokenizerIsAClearError) {
   GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-gpt-2.gguf");
-  Vocab v = load_gguf_vocab(path);
+  Vocab v = vocab_from_gguf_fixture(path);
   EXPECT_EQ(v.model, "gpt2");
   EXPECT_EQ(v.pre, "gpt-2");
   EXPECT_FALSE(v.merges.empty());
@@ -248,7 +241,7 @@ TEST(TokenizerVocab, ByteLevelDefaults) {
     content.set("tokenizer.ggml.pre", GgufValue::string(pre));
     const std::string path = test::temp_path(std::string("bpe-defaults-") + pre + ".gguf");
     ASSERT_TRUE(formats::write_gguf(path, content).is_ok());
-    const Vocab v = load_gguf_vocab(path);
+    const Vocab v = vocab_from_gguf_fixture(path);
     EXPECT_EQ(v.bos_id, 11) << pre;
     EXPECT_EQ(v.eos_id, 11) << pre;
     EXPECT_EQ(v.unk_id, -1) << pre;
@@ -260,13 +253,13 @@ TEST(TokenizerVocab, ByteLevelDefaults) {
 // Byte-level vocabularies go to GGUF as llama.cpp's converter writes them: merges and pre, no scores.
 TEST(TokenizerVocab, ByteLevelGgufRoundTrip) {
   GREENLLM_REQUIRE_FIXTURE(path, model_fixture, "tokenizer/ggml-vocab-qwen2.gguf");
-  const Vocab v = load_gguf_vocab(path);
+  const Vocab v = vocab_from_gguf_fixture(path);
   GgufContent content;
   vocab_to_gguf(v, content);
   for (const auto& kv : content.metadata) EXPECT_NE(kv.key, "tokenizer.ggml.scores");
   const std::string out = test::temp_path("qwen2-vocab-roundtrip.gguf");
   ASSERT_TRUE(formats::write_gguf(out, content).is_ok());
-  const Vocab w = load_gguf_vocab(out);
+  const Vocab w = vocab_from_gguf_fixture(out);
   EXPECT_EQ(w.model, "gpt2");
   EXPECT_EQ(w.pre, "qwen2");
   EXPECT_EQ(w.tokens, v.tokens);
