@@ -9,6 +9,7 @@ namespace greenllm::cli {
 void register_run(CLI::App& app, int& exit_code);
 void register_tokenize(CLI::App& app, int& exit_code);
 void register_synth(CLI::App& app, int& exit_code);
+void register_bench(CLI::App& app, int& exit_code);
 void register_convert(CLI::App& app, int& exit_code);
 
 }  // namespace greenllm::cli

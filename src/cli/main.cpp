@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   greenllm::cli::register_run(app, exit_code);
   greenllm::cli::register_tokenize(app, exit_code);
   greenllm::cli::register_synth(app, exit_code);
+  greenllm::cli::register_bench(app, exit_code);
   greenllm::cli::register_convert(app, exit_code);
   try {
     app.parse(argc, argv);
