@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/thread_pool.h"
+#include "quant/reference.h"
 
 namespace greenllm::model {
 namespace {
@@ -73,8 +74,27 @@ Status LlamaForward::forward(SequenceState& seq, std::span<const int32_t> tokens
 }
 
 void LlamaForward::matmul(const Weight& w, const float* x, int64_t n_tok, float* y) {
-  kernels::MatmulArgs args{w.data, w.n_in, w.n_out, x, w.n_in, y, w.n_out, n_tok};
-  kernels::matmul(kernels_, w.type, args, pool_);
+  if (kernels::matmul_for(kernels_, w.type) != nullptr) {
+    kernels::MatmulArgs args{w.data, w.n_in, w.n_out, x, w.n_in, y, w.n_out, n_tok};
+    kernels::matmul(kernels_, w.type, args, pool_);
+    return;
+  }
+  // Quantized weights until their own kernels exist (#4): each thread dequantizes one row at a time
+  // with the reference dequantizer and takes its dot product with every token. One dot per output,
+  // in a fixed order, so decode still equals prefill bitwise.
+  const quant::QuantTraits* qt = quant::quant_traits(w.type);  // the loader admitted only these
+  const uint64_t row_bytes = uint64_t(w.n_in) / qt->block_elems * qt->block_bytes;
+  const size_t need = size_t(pool_.n_threads()) * size_t(w.n_in);
+  if (dequant_rows_.size() < need) dequant_rows_.resize(need);
+  pool_.run([&](int ith, int nth) {
+    int64_t r0, r1;
+    ThreadPool::split(w.n_out, ith, nth, 16, &r0, &r1);
+    float* row = dequant_rows_.data() + size_t(ith) * size_t(w.n_in);
+    for (int64_t r = r0; r < r1; ++r) {
+      qt->dequantize_row(static_cast<const uint8_t*>(w.data) + uint64_t(r) * row_bytes, row, w.n_in);
+      for (int64_t t = 0; t < n_tok; ++t) y[t * w.n_out + r] = kernels_.dot_f32(row, x + t * w.n_in, w.n_in);
+    }
+  });
 }
 
 // Rotates the first n_rot dimensions of each head of x (n_tok rows of n_heads * head_dim, stride
@@ -156,7 +176,7 @@ void LlamaForward::forward_chunk(SequenceState& seq, std::span<const int32_t> to
       case GgmlType::F32: std::memcpy(dst, row, size_t(D) * sizeof(float)); break;
       case GgmlType::F16: kernels_.row_to_f32_f16(reinterpret_cast<const uint16_t*>(row), dst, D); break;
       case GgmlType::BF16: kernels_.row_to_f32_bf16(reinterpret_cast<const uint16_t*>(row), dst, D); break;
-      default: break;  // the loader admits only computable types
+      default: quant::quant_traits(emb.type)->dequantize_row(row, dst, D); break;  // admitted by the loader
     }
   }
 

@@ -48,6 +48,7 @@ class LlamaForward {
   // Workspace, sized for max_batch tokens: (n, n_embd) x, xn; (n, q_dim) q, att; (n, kv_dim) k, v;
   // (n, n_ff) gate, up; per-thread attention scores (n_ctx each); RoPE cos/sin (n, n_rot/2).
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, scores_, cos_, sin_;
+  std::vector<float> dequant_rows_;  // per thread, one dequantized weight row (quantized weights)
 };
 
 }  // namespace greenllm::model

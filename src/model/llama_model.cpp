@@ -9,6 +9,7 @@
 #include "core/fp16.h"
 #include "core/mmap_file.h"
 #include "formats/gguf.h"
+#include "quant/reference.h"
 
 namespace greenllm::model {
 namespace {
@@ -33,9 +34,9 @@ class GgufBinder {
     if (t->shape.size() != 2 || t->shape[0] != n_in || t->shape[1] != n_out)
       return Status::error(fmt::format("{}: tensor {} has shape {}, expected {{{}, {}}}", file_.path(), name,
                                        shape_str(t->shape), n_in, n_out));
-    if (!ggml_type_traits(t->type).computable)
+    if (!ggml_type_traits(t->type).computable && quant::quant_traits(t->type) == nullptr)
       return Status::error(fmt::format("{}: tensor {} has type {}, which greenllm cannot compute yet "
-                                       "(supported: f32, f16, bf16)",
+                                       "(supported: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q6_k, q5_k, q4_k)",
                                        file_.path(), name, ggml_type_name(t->type)));
     GREENLLM_TRY(aligned(*t));
     *out = Weight{t->type, n_in, n_out, t->data};
@@ -76,7 +77,7 @@ class GgufBinder {
   // The kernels read elements through typed pointers: a file with general.alignment 1 or 2 could
   // place a tensor where that is undefined behaviour.
   Status aligned(const formats::GgufTensorInfo& t) const {
-    const size_t elem = t.type == GgmlType::F32 ? 4 : 2;
+    const size_t elem = t.type == GgmlType::F32 || t.type == GgmlType::Q8_K ? 4 : 2;  // widest field read
     if (reinterpret_cast<uintptr_t>(t.data) % elem != 0)
       return Status::error(fmt::format("{}: tensor {} is not aligned to its {}-byte elements (general.alignment too small)",
                                        file_.path(), t.name, elem));

@@ -13,6 +13,7 @@
 #include "formats/gguf.h"
 #include "model/llama_forward.h"
 #include "model/llama_model.h"
+#include "quant/reference.h"
 #include "test_util.h"
 
 namespace greenllm::model {
@@ -62,6 +63,18 @@ TestModel make_model(const Case& c, uint64_t seed) {
   auto add = [&](const std::string& name, int64_t n_in, int64_t n_out, double scale, double offset, GgmlType type) {
     Tensor t{name, n_out == 0 ? std::vector<int64_t>{n_in} : std::vector<int64_t>{n_in, n_out}, {}, {}, type};
     const int64_t n = n_in * std::max<int64_t>(n_out, 1);
+    if (const auto* qt = quant::quant_traits(type)) {
+      // Quantized with the reference quantizer (byte-exact with llama-quantize, tests/quant); the
+      // reference forward uses the values the blocks decode to.
+      std::vector<float> x(static_cast<size_t>(n)), back(static_cast<size_t>(n));
+      for (auto& v : x) v = float(offset + scale * normal(rng));
+      t.bytes.resize(size_t(n / qt->block_elems * qt->block_bytes));
+      qt->quantize_row(x.data(), t.bytes.data(), n);
+      qt->dequantize_row(t.bytes.data(), back.data(), n);
+      t.values.assign(back.begin(), back.end());
+      m.tensors.push_back(std::move(t));
+      return;
+    }
     for (int64_t i = 0; i < n; ++i) {
       const float v = float(offset + scale * normal(rng));
       if (type == GgmlType::F32) {
@@ -292,6 +305,17 @@ INSTANTIATE_TEST_SUITE_P(
                       make_case("threaded_attention", [](Case& c) {
                         c.n_head = 32; c.n_head_kv = 8; c.head_dim = 64; c.n_rot = 64;
                       }),
+                      make_case("q8_0", [](Case& c) { c.n_ff = 64; c.type = GgmlType::Q8_0; c.n_head_kv = 2; }),
+                      make_case("q4_0_tied", [](Case& c) { c.n_ff = 64; c.type = GgmlType::Q4_0; c.tied = true; }),
+                      make_case("q5_1", [](Case& c) { c.n_ff = 96; c.type = GgmlType::Q5_1; }),
+                      // K-quants need rows that are multiples of 256.
+                      make_case("q4_k", [](Case& c) {
+                        c.n_embd = 256; c.n_head = 4; c.n_head_kv = 2; c.head_dim = 64; c.n_rot = 64; c.n_ff = 256;
+                        c.type = GgmlType::Q4_K;
+                      }),
+                      make_case("q6_k", [](Case& c) {
+                        c.n_embd = 256; c.n_head = 4; c.head_dim = 64; c.n_rot = 64; c.n_ff = 512; c.type = GgmlType::Q6_K;
+                      }),
                       make_case("odd_sizes_f16", [](Case& c) {
                         c.n_embd = 36; c.n_ff = 43; c.n_vocab = 53; c.head_dim = 6; c.n_rot = 6; c.n_head = 6;
                         c.n_head_kv = 3; c.type = GgmlType::F16; c.tied = true;
@@ -319,20 +343,21 @@ TEST(ForwardErrors, TokenOutOfRangeAndContextFull) {
   EXPECT_NE(st.message().find("context full"), std::string::npos) << st.message();
 }
 
-TEST(ForwardErrors, QuantizedWeightsAreRefusedByName) {
+TEST(ForwardErrors, TypesWithoutKernelsAreRefusedByName) {
   TestModel m = make_model(Case{}, 3);
-  // Replace one matrix with a Q8_0 tensor of the right byte size (34 bytes per 32 elements).
+  // Replace one matrix with an IQ4_NL tensor of the right byte size (18 bytes per 32 elements): a
+  // type GGUF defines and greenllm has no kernel or dequantizer for.
   for (auto& t : m.tensors)
     if (t.name == "blk.1.ffn_up.weight") {
-      t.type = GgmlType::Q8_0;
-      t.bytes.assign(size_t(t.shape[0] / 32 * 34 * t.shape[1]), 0);
+      t.type = GgmlType::IQ4_NL;
+      t.bytes.assign(size_t(t.shape[0] / 32 * 18 * t.shape[1]), 0);
     }
   const std::string path = write_model(m, test::temp_path("fwd_q8.gguf"));
   auto file = formats::GgufFile::open(path);
   ASSERT_TRUE(file.is_ok()) << file.message();
   auto model = load_llama_from_gguf(std::shared_ptr<const formats::GgufFile>(std::move(*file)));
   ASSERT_FALSE(model.is_ok());
-  EXPECT_NE(model.message().find("blk.1.ffn_up.weight has type q8_0"), std::string::npos) << model.message();
+  EXPECT_NE(model.message().find("blk.1.ffn_up.weight has type iq4_nl"), std::string::npos) << model.message();
 }
 
 }  // namespace
