@@ -2,6 +2,8 @@
 // against the bytes that are really there before using it (see gguf.h for the layout).
 #include "formats/gguf.h"
 
+#include "core/text_util.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -52,32 +54,6 @@ uint64_t min_value_bytes(GgufValueType t) {
       return 4 + 8;
   }
   return 1;
-}
-
-// A name or key from the file, made safe for a one-line message (control bytes escaped, cut short).
-std::string printable(std::string_view s) {
-  constexpr size_t kMaxChars = 80;
-  std::string out;
-  const size_t n = std::min(s.size(), kMaxChars);
-  for (size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += char(c);
-    }
-  }
-  if (s.size() > kMaxChars) out += "...";
-  return out;
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
 }
 
 // Sequential little-endian reads over [data, data + size) that never step past the end. Every
@@ -256,7 +232,7 @@ Result<uint64_t> gguf_tensor_size_bytes(GgmlType type, const std::vector<int64_t
   int64_t n_elements = shape[0];
   for (size_t i = 1; i < shape.size(); ++i) {
     if (__builtin_mul_overflow(n_rows, shape[i], &n_rows) || __builtin_mul_overflow(n_elements, shape[i], &n_elements))
-      return Status::error("shape " + shape_text(shape) + " has more elements than fit in 64 bits");
+      return Status::error("shape " + shape_to_string(shape) + " has more elements than fit in 64 bits");
   }
   const auto row_elems = uint64_t(shape[0]);
   if (row_elems % traits->block_elems != 0)
@@ -267,7 +243,7 @@ Result<uint64_t> gguf_tensor_size_bytes(GgmlType type, const std::vector<int64_t
   uint64_t bytes = 0;
   if (__builtin_mul_overflow(row_elems / traits->block_elems, uint64_t(traits->block_bytes), &row_bytes) ||
       __builtin_mul_overflow(row_bytes, uint64_t(n_rows), &bytes))
-    return Status::error("shape " + shape_text(shape) + " of type " + traits->name +
+    return Status::error("shape " + shape_to_string(shape) + " of type " + traits->name +
                          " takes more bytes than fit in 64 bits");
   return bytes;
 }

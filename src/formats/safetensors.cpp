@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/fp16.h"
+#include "core/text_util.h"
 
 namespace greenllm::formats {
 namespace {
@@ -35,19 +36,6 @@ constexpr DtypeInfo kDtypes[] = {
     {SafetensorsDtype::U64, "U64", 8}, {SafetensorsDtype::F64, "F64", 8},
 };
 // clang-format on
-
-// A name or other file-supplied text made safe for a one-line message: control bytes escaped,
-// long text cut.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size() && out.size() < 120; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
-    else out += char(c);
-  }
-  if (out.size() >= 120) out += "...";
-  return out;
-}
 
 // Deepest nesting of JSON arrays/objects in `text` (strings skipped), stopping early past `limit`:
 // the JSON library's values are destroyed recursively, so depth is bounded before parsing.
@@ -89,12 +77,6 @@ Result<json> parse_json(std::string_view text, const std::string& where, std::st
   } catch (const json::exception& e) {
     return Status::error(fmt::format("{}: invalid JSON: {}", where, printable(e.what())));
   }
-}
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
 }
 
 }  // namespace
@@ -214,7 +196,7 @@ Status SafetensorsFile::parse() {
     t.size_bytes = n_elements * elem_bytes;
     if (end - begin != t.size_bytes)
       return bad(fmt::format("{}: data_offsets [{}, {}] hold {} bytes, but shape {} of {} needs {}", where, begin, end,
-                             end - begin, shape_str(t.shape), safetensors_dtype_name(t.dtype), t.size_bytes));
+                             end - begin, shape_to_string(t.shape), safetensors_dtype_name(t.dtype), t.size_bytes));
     t.offset_bytes = data_offset_ + begin;
     t.data = base + t.offset_bytes;
     tensors_.push_back(std::move(t));

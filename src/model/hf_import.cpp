@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/text_util.h"
 #include "formats/safetensors.h"
 
 namespace greenllm::model {
@@ -45,12 +46,6 @@ Result<GgmlType> ggml_type_of(const formats::SafetensorsTensor& t) {
   }
 }
 
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 // Binds Hugging Face tensors by name, checking shapes, and remembers which ones were used.
 class HfTensors {
  public:
@@ -65,7 +60,7 @@ class HfTensors {
     }
     if (t->shape != shape)
       return Status::error(fmt::format("{}: tensor {} has shape {}, expected {}", *t->file_path, name,
-                                       shape_str(t->shape), shape_str(shape)));
+                                       shape_to_string(t->shape), shape_to_string(shape)));
     auto type = ggml_type_of(*t);
     if (!type) return type.status();
     used_.insert(t);

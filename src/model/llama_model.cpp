@@ -7,18 +7,13 @@
 #include <cstring>
 
 #include "core/fp16.h"
+#include "core/text_util.h"
 #include "core/mmap_file.h"
 #include "formats/gguf.h"
 #include "quant/reference.h"
 
 namespace greenllm::model {
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "{";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "}";
-}
 
 class GgufBinder {
  public:
@@ -32,8 +27,8 @@ class GgufBinder {
       return Status::error(fmt::format("{}: missing tensor {}", file_.path(), name));
     }
     if (t->shape.size() != 2 || t->shape[0] != n_in || t->shape[1] != n_out)
-      return Status::error(fmt::format("{}: tensor {} has shape {}, expected {{{}, {}}}", file_.path(), name,
-                                       shape_str(t->shape), n_in, n_out));
+      return Status::error(fmt::format("{}: tensor {} has shape {}, expected [{}, {}]", file_.path(), name,
+                                       shape_to_string(t->shape), n_in, n_out));
     if (!ggml_type_traits(t->type).computable && quant::quant_traits(t->type) == nullptr)
       return Status::error(fmt::format("{}: tensor {} has type {}, which greenllm cannot compute yet "
                                        "(supported: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q6_k, q5_k, q4_k)",
@@ -51,8 +46,8 @@ class GgufBinder {
       return Status::error(fmt::format("{}: missing tensor {}", file_.path(), name));
     }
     if (t->n_elements() != n || t->shape.empty() || t->shape[0] != n)
-      return Status::error(fmt::format("{}: tensor {} has shape {}, expected {{{}}}", file_.path(), name,
-                                       shape_str(t->shape), n));
+      return Status::error(fmt::format("{}: tensor {} has shape {}, expected [{}]", file_.path(), name,
+                                       shape_to_string(t->shape), n));
     if (t->type != GgmlType::F32 && t->type != GgmlType::F16 && t->type != GgmlType::BF16)
       return Status::error(fmt::format("{}: tensor {} has type {}; vectors must be f32, f16 or bf16",
                                        file_.path(), name, ggml_type_name(t->type)));

@@ -7,6 +7,7 @@
 
 #include "core/fp16.h"
 #include "core/ggml_type.h"
+#include "core/text_util.h"
 #include "core/thread_pool.h"
 
 namespace greenllm {
@@ -79,6 +80,19 @@ TEST(ThreadPool, RunsEveryThreadOnceAndSplitsCoverRange) {
       EXPECT_EQ(covered, total);
     }
   }
+}
+
+}  // namespace
+}  // namespace greenllm
+
+namespace greenllm {
+namespace {
+
+TEST(TextUtil, PrintableEscapesAndCuts) {
+  EXPECT_EQ(printable(std::string("a\nb\x7f", 4)), "a\\x0ab\\x7f");
+  EXPECT_EQ(printable(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
+  EXPECT_EQ(shape_to_string({4096, 32000}), "[4096, 32000]");
+  EXPECT_EQ(shape_to_string({}), "[]");
 }
 
 }  // namespace
